@@ -1,0 +1,82 @@
+"""The graph commands: build, validate, export, stats."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+from .build import build, prepare
+from .export import FORMATS, export
+from .stats import format_stats, stats
+from .store import EmbeddedStore
+
+
+def add_store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store", type=Path, default=None,
+        help="store folder (default: $CMQ_GRAPH_STORE or ~/.local/share/cmq-graph/store)",
+    )
+
+
+def store_root(args: argparse.Namespace) -> Path:
+    return args.store or paths.default_store_path()
+
+
+def _inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=paths.DATA_DIR, help="curated tables folder")
+    p.add_argument("--ontology", type=Path, default=paths.ONTOLOGY_DIR, help="ontology folder")
+
+
+def _build(args: argparse.Namespace) -> int:
+    report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate)
+    print(f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
+          f"into {report.store}")
+    with EmbeddedStore.open(store_root(args)) as store:
+        print(format_stats(stats(store)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _, mapped, _ = prepare(args.data, args.ontology)
+    print(f"OK: {sum(mapped.rows.values())} rows from {len(mapped.sources)} sources conform to the shapes")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    with EmbeddedStore.open(store_root(args)) as store:
+        if args.output:
+            with open(args.output, "wb") as out:
+                export(store, args.format, out)
+        else:
+            export(store, args.format, sys.stdout.buffer)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    with EmbeddedStore.open(store_root(args)) as store:
+        print(format_stats(stats(store)))
+    return 0
+
+
+def add_parser(subs: argparse._SubParsersAction) -> None:
+    p = subs.add_parser("build", help="map data/ to RDF, validate, load into the embedded store")
+    _inputs(p)
+    add_store_option(p)
+    p.add_argument("--no-validate", action="store_true", help="skip SHACL validation")
+    p.set_defaults(func=_build)
+
+    p = subs.add_parser("validate", help="check the tables and the shapes without writing the store")
+    _inputs(p)
+    p.set_defaults(func=_validate)
+
+    p = subs.add_parser("export", help="write the graph (all graphs merged, or a dataset for trig/nq)")
+    add_store_option(p)
+    p.add_argument("--format", choices=sorted(FORMATS), default="ttl")
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(func=_export)
+
+    p = subs.add_parser("stats", help="summarise what the store holds")
+    add_store_option(p)
+    p.set_defaults(func=_stats)
