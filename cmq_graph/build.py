@@ -6,7 +6,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +48,11 @@ def _stage(report: BuildReport, name: str, say: Say) -> Iterator[None]:
 
 
 def prepare(
-    data_dir: Path, ontology_dir: Path, *, validate: bool = True, say: Say = _stderr,
+    data_dir: Path,
+    ontology_dir: Path,
+    *,
+    validate: bool = True,
+    say: Say = _stderr,
     report: BuildReport | None = None,
 ) -> tuple[Ontology, Mapped, BuildReport]:
     """Read, map and validate: everything but the write. Raises on any problem."""
@@ -59,10 +63,8 @@ def prepare(
     with _stage(report, "map tables", say):
         if problems:
             # Still map, to report the data's own problems in the same run.
-            try:
+            with suppress(InputError):
                 map_tables(data_dir, ontology, problems)
-            except InputError:
-                pass
             raise InputError(problems, "the inputs have errors")
         mapped = map_tables(data_dir, ontology)
     report.rows = mapped.rows

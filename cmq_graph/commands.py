@@ -15,7 +15,9 @@ from .store import EmbeddedStore
 
 def add_store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--store", type=Path, default=None,
+        "--store",
+        type=Path,
+        default=None,
         help="store folder (default: $CMQ_GRAPH_STORE or ~/.local/share/cmq-graph/store)",
     )
 
@@ -31,8 +33,10 @@ def _inputs(p: argparse.ArgumentParser) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate)
-    print(f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
-          f"into {report.store}")
+    print(
+        f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
+        f"into {report.store}"
+    )
     with EmbeddedStore.open(store_root(args)) as store:
         print(format_stats(stats(store)))
     return 0

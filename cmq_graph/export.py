@@ -36,5 +36,7 @@ def export(store: EmbeddedStore, fmt: str, out: BinaryIO) -> None:
             if t not in seen:
                 seen.add(t)
                 data.append(t)
-    prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
+    prefixes = (
+        PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
+    )
     ox.serialize(data, out, format=rdf_format, prefixes=prefixes)

@@ -116,7 +116,9 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
         line = reader.line_num
         if len(cells) != len(header):
             problems.append(
-                Problem(name, line, None, f"{len(cells)} cells for {len(header)} columns", "one cell per column")
+                Problem(
+                    name, line, None, f"{len(cells)} cells for {len(header)} columns", "one cell per column"
+                )
             )
             continue
         rows.append(Row(table, name, line, {h: c.strip() for h, c in zip(header, cells, strict=True)}))
@@ -142,8 +144,12 @@ class _Mapper:
                 key = (row.id, row.values.get("source", ""))
                 if key in seen:
                     what = f"id '{row.id}'" + (f" with source '{key[1]}'" if table.sourced else "")
-                    self.problem(row, "id", f"duplicate {what}, first on line {seen[key]}",
-                                 "one row per (id, source); a competing claim cites another source")
+                    self.problem(
+                        row,
+                        "id",
+                        f"duplicate {what}, first on line {seen[key]}",
+                        "one row per (id, source); a competing claim cites another source",
+                    )
                     continue
                 seen[key] = row.line
                 self.map_row(row)
@@ -257,7 +263,9 @@ class _Mapper:
                     return
             codes = sorted(c for s in col.targets for c in self.ontology.schemes.get(s, {}))
             self.problem(
-                row, col.name, f"unknown code '{value}'",
+                row,
+                col.name,
+                f"unknown code '{value}'",
                 f"a code of vocabulary {'/'.join(col.targets)}: " + ", ".join(codes),
             )
         else:  # pragma: no cover - guarded by the tables' definitions

@@ -21,7 +21,9 @@ from .namespaces import SH, compact
 
 def to_graph(quads: Iterable[ox.Quad]) -> Graph:
     """The union of ``quads`` as an rdflib graph (N-Triples round trip: fast and exact)."""
-    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+    data = ox.serialize(
+        [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+    )
     graph = Graph()
     if data:
         graph.parse(data=data.decode("utf-8"), format="nt")

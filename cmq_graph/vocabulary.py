@@ -59,7 +59,9 @@ def load_ontology(ontology_dir: Path, problems: list[Problem]) -> Ontology:
     main = ontology_dir / "cmq.ttl"
     shapes = ontology_dir / "shapes.ttl"
     vocab_files = sorted((ontology_dir / "vocabularies").glob("*.ttl"))
-    for path, graph in [(main, ONTOLOGY_GRAPH), (shapes, SHAPES_GRAPH)] + [(p, VOCAB_GRAPH) for p in vocab_files]:
+    for path, graph in [(main, ONTOLOGY_GRAPH), (shapes, SHAPES_GRAPH)] + [
+        (p, VOCAB_GRAPH) for p in vocab_files
+    ]:
         if not path.exists():
             problems.append(Problem(str(path), None, None, "file is missing"))
             continue
