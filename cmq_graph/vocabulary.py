@@ -41,8 +41,10 @@ class Ontology:
 
 def _parse(path: Path, graph: str, problems: list[Problem]) -> list[ox.Quad]:
     try:
+        name = ox.NamedNode(graph)
         with path.open("rb") as fh:
-            return list(ox.parse(fh, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph)))
+            triples = ox.parse(fh, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
+            return [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"line (\d+)", msg)  # Oxigraph: "Parser error at line 3 between columns ..."
