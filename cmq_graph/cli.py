@@ -17,6 +17,7 @@ from .errors import CmqError, InputError, ValidationError
 # Modules providing commands; each has add_parser(subparsers) that sets a ``func`` default.
 COMMAND_MODULES = [
     "cmq_graph.commands",
+    "cmq_graph.synth_commands",
 ]
 
 
