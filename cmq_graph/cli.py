@@ -18,6 +18,7 @@ from .errors import CmqError, InputError, ValidationError
 COMMAND_MODULES = [
     "cmq_graph.commands",
     "cmq_graph.synth_commands",
+    "cmq_graph.query_commands",
 ]
 
 

@@ -1,0 +1,178 @@
+"""Query results as text: a readable table, CSV/TSV and JSON (SPARQL 1.1 formats), Markdown, RDF.
+
+``table`` and ``md`` are for people: IRIs show their French label (fetched in one extra query)
+and their compact form. ``csv``, ``tsv`` and ``json`` follow the SPARQL 1.1 result formats, so
+other tools read them; ``ttl``, ``nt`` and ``jsonld`` serialise a CONSTRUCT or DESCRIBE graph.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+
+from rdflib import BNode, Literal, URIRef
+
+from .errors import QueryError
+from .namespaces import PREFIXES, compact
+from .store import GraphStore, QueryResult, Term
+
+TABULAR = ("table", "csv", "tsv", "json", "md")
+GRAPH = ("ttl", "nt", "jsonld")
+FORMATS = TABULAR + GRAPH
+_RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+_SAFE_IRI = re.compile(r'^[^\s<>"{}|\\^`]+$')
+
+_LABELS = """
+SELECT ?iri ?label WHERE {
+  VALUES ?iri { %s }
+  { ?iri rdfs:label ?label } UNION { ?iri skos:prefLabel ?label }
+  FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "fr"))
+}
+"""
+
+
+def labels(store: GraphStore, iris: Iterable[str], *, timeout: float | None = None) -> dict[str, str]:
+    """French labels (rdfs:label or skos:prefLabel) of ``iris``, in one query.
+
+    The IRIs come from a result and go in a VALUES block; one that could not be written safely
+    is left out rather than escaped. When an entity has several French labels (two sources
+    naming it differently), the shortest, then first in order, is kept so output is stable.
+    """
+    wanted = sorted({i for i in iris if _SAFE_IRI.match(i)})
+    if not wanted:
+        return {}
+    text = _LABELS % " ".join(f"<{i}>" for i in wanted)
+    result = store.query("".join(f"PREFIX {p}: <{n}>\n" for p, n in PREFIXES.items()) + text, timeout=timeout)
+    found: dict[str, list[str]] = {}
+    for iri, label in result.rows:
+        found.setdefault(str(iri), []).append(str(label))
+    return {iri: min(values, key=lambda v: (len(v), v)) for iri, values in found.items()}
+
+
+def result_iris(result: QueryResult) -> set[str]:
+    return {str(t) for row in result.rows for t in row if isinstance(t, URIRef)}
+
+
+def cell(term: Term | None, names: dict[str, str] | None = None) -> str:
+    """How a term reads in a table: ``label (prefix:local)`` for IRIs, the text for literals."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        short = compact(str(term))
+        label = (names or {}).get(str(term))
+        return f"{label} ({short})" if label else short
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal) and term.language and not term.language.lower().startswith("fr"):
+        return f"{term} @{term.language}"
+    return str(term)
+
+
+def _truncate(text: str, width: int | None) -> str:
+    text = " ".join(text.split())
+    if width is not None and len(text) > width:
+        return text[: width - 1] + "…"
+    return text
+
+
+def table(result: QueryResult, names: dict[str, str] | None = None, *, width: int | None = 60) -> str:
+    if result.kind == "ask":
+        return "yes" if result.boolean else "no"
+    head = result.variables
+    body = [[_truncate(cell(t, names), width) for t in row] for row in result.rows]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("  ".join("─" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    n = len(result.rows)
+    lines.append(f"({n} row{'s' if n != 1 else ''})")
+    return "\n".join(lines)
+
+
+def markdown(result: QueryResult, names: dict[str, str] | None = None) -> str:
+    if result.kind == "ask":
+        return "yes" if result.boolean else "no"
+
+    def esc(text: str) -> str:
+        return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+    lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
+    lines += ["| " + " | ".join(esc(cell(t, names)) for t in row) + " |" for row in result.rows]
+    return "\n".join(lines)
+
+
+def to_csv(result: QueryResult) -> str:
+    """SPARQL 1.1 CSV: IRIs and literals as bare text, blank nodes ``_:b``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if result.kind == "ask":
+        writer.writerow(["boolean"])
+        writer.writerow(["true" if result.boolean else "false"])
+        return out.getvalue()
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow(["" if t is None else (f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row])
+    return out.getvalue()
+
+
+def to_tsv(result: QueryResult) -> str:
+    """SPARQL 1.1 TSV: ``?var`` header, terms in N-Triples/Turtle form."""
+    if result.kind == "ask":
+        return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    out = {"type": "literal", "value": str(term)}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype is not None:
+        out["datatype"] = str(term.datatype)
+    return out
+
+
+def to_json(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results JSON."""
+    if result.kind == "ask":
+        return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=2)
+    bindings = [
+        {v: json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
+        for row in result.rows
+    ]
+    doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def render(
+    result: QueryResult,
+    fmt: str,
+    store: GraphStore | None = None,
+    *,
+    width: int | None = 60,
+    timeout: float | None = None,
+) -> str:
+    """The text of ``result`` in ``fmt``; ``store`` lets a table or md fetch French labels."""
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format '{fmt}'; formats are: {', '.join(FORMATS)}")
+    if result.kind == "graph":
+        if fmt not in GRAPH:
+            raise QueryError(
+                f"a CONSTRUCT or DESCRIBE query gives a graph: use --format {'|'.join(GRAPH)}, not {fmt}"
+            )
+        assert result.graph is not None
+        return result.graph.serialize(format=_RDF_FORMATS[fmt])
+    if fmt in GRAPH:
+        raise QueryError(f"a SELECT or ASK query gives a table: use --format {'|'.join(TABULAR)}, not {fmt}")
+    if fmt in {"table", "md"}:
+        names = labels(store, result_iris(result), timeout=timeout) if store is not None else {}
+        return table(result, names, width=width) if fmt == "table" else markdown(result, names)
+    return {"csv": to_csv, "tsv": to_tsv, "json": to_json}[fmt](result)
