@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -157,8 +158,38 @@ class EmbeddedStore:
         *,
         timeout: float | None = None,
     ) -> QueryResult:
+        """Run ``sparql``; with ``timeout``, stop waiting at the deadline.
+
+        Oxigraph cannot be interrupted and computes ORDER BY or GROUP BY before the first row,
+        so a query with a timeout runs in a worker thread (Oxigraph releases the GIL) that the
+        caller stops waiting for: the caller gets its QueryError on time, the worker drops its
+        result at the next row, or when Oxigraph returns.
+        """
+        if timeout is None:
+            return self._query(sparql, bindings, None)
+        cancelled = threading.Event()
+        outcome: dict[str, object] = {}
+
+        def work() -> None:
+            try:
+                outcome["result"] = self._query(sparql, bindings, cancelled)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="cmq-graph-query", daemon=True)
+        worker.start()
+        worker.join(max(timeout, 0.0))
+        if worker.is_alive():
+            cancelled.set()
+            raise QueryError(f"query timed out after {timeout} s")
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["result"]  # type: ignore[return-value]
+
+    def _query(
+        self, sparql: str, bindings: Mapping[str, Node] | None, cancelled: threading.Event | None
+    ) -> QueryResult:
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
-        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             answer = self._store.query(
                 sparql, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES
@@ -169,14 +200,16 @@ class EmbeddedStore:
                 variables = [v.value for v in answer.variables]
                 rows = []
                 for solution in answer:
+                    if cancelled is not None and cancelled.is_set():
+                        raise QueryError("query cancelled")
                     rows.append(tuple(to_rdflib(solution[v]) for v in variables))
-                    if deadline is not None and len(rows) % 1000 == 0 and time.monotonic() > deadline:
-                        raise QueryError(f"query timed out after {timeout} s")
                 return QueryResult("select", variables=variables, rows=rows)
             graph = Graph()
             for prefix, ns in PREFIXES.items():
                 graph.bind(prefix, ns)
             for triple in answer:
+                if cancelled is not None and cancelled.is_set():
+                    raise QueryError("query cancelled")
                 graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
             return QueryResult("graph", graph=graph)
         except SyntaxError as exc:
