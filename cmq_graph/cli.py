@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "cmq_graph.commands",
     "cmq_graph.synth_commands",
     "cmq_graph.query_commands",
+    "cmq_graph.map_commands",
 ]
 
 

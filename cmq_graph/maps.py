@@ -1,0 +1,654 @@
+"""Interactive maps (self-contained HTML) and static pictures (PNG/SVG) of the CMQ network.
+
+Why not pyvis's own output: in ``in_line`` mode pyvis still loads Bootstrap from a CDN, and with
+vis-network's physics a 2,200-node map took minutes to settle. So the layout is computed here in
+Python (networkx, seeded, or geography where the data has coordinates), physics stays off, and
+the page comes from this package's own template with vis-network's JS and CSS inlined from the
+copy pyvis ships. The page makes no request at all: a Content-Security-Policy allows only its
+own scripts (by hash) and data: images, so even a mistake could not reach the network.
+
+Labels come from data that may be hostile: they travel as JSON inside a non-executed script
+element, with ``<``, ``>``, ``&`` and U+2028/2029 escaped, and the page puts them on screen only
+through ``textContent`` and DOM nodes (see ``templates/map.js``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from . import network
+from .errors import QueryError
+from .namespaces import CMQ, ELI, OWL, SCHEMA, VOCAB
+from .store import GraphStore
+
+MAP_KINDS = tuple(network.MAP_QUERIES)
+TEMPLATES = Path(__file__).parent / "templates"
+VIS_VERSION = "9.1.2"
+
+# Shape (vis-network name, matplotlib marker) per category, so a kind reads the same on screen and
+# on a slide; colours go per kind of organisation, from a palette that prints well.
+SHAPES: dict[str, tuple[str, str]] = {
+    "campus": ("star", "*"),
+    "school": ("triangle", "^"),
+    "partner": ("dot", "o"),
+    "body": ("square", "s"),
+    "label": ("hexagon", "h"),
+    "text": ("diamond", "D"),
+    "step": ("triangleDown", "v"),
+    "territory": ("square", "s"),
+    "policy": ("diamond", "D"),
+    "other": ("dot", "o"),
+}
+CAMPUS_COLOUR = "#c0392b"
+PALETTE = (
+    "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#7f7f7f", "#aec7e8", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5",
+    "#dbdb8d", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+)  # fmt: skip
+
+IDENTIFIERS: tuple[tuple[str, str, str], ...] = (
+    (str(CMQ.uai), "UAI", "UAI"),
+    (str(CMQ.siren), "SIREN", "SIREN"),
+    (str(CMQ.siret), "SIRET", "SIRET"),
+    (str(CMQ.acronym), "Sigle", "Acronym"),
+    (str(CMQ.nor), "NOR", "NOR"),
+    (str(ELI.id_local), "Numéro", "Number"),
+    (str(CMQ.inseeCode), "Code INSEE", "INSEE code"),
+    (str(CMQ.academieCode), "Code académie", "Académie code"),
+    (str(OWL.sameAs), "Voir aussi", "Same as"),
+    (str(SCHEMA.url), "Site web", "Web site"),
+)
+DATES: tuple[tuple[str, str, str], ...] = (
+    (str(SCHEMA.foundingDate), "Création", "Founded"),
+    (str(SCHEMA.dissolutionDate), "Dissolution", "Dissolved"),
+    (str(CMQ.labellingDate), "Labellisation", "Labelled"),
+    (str(ELI.date_document), "Date du texte", "Date of the text"),
+    (str(SCHEMA.startDate), "Début", "Start"),
+    (str(SCHEMA.endDate), "Fin", "End"),
+    (str(CMQ.stepOrder), "Étape n°", "Step no."),
+)
+
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "kind": "Nature",
+        "sources": "Sources",
+        "source": "Source",
+        "relation": "Lien",
+        "shared": "Partenaires communs",
+        "partners": "Liens et partenaires",
+        "otherNames": "Autres noms",
+        "identifier": "Identifiant",
+        "clickHint": "Cliquez sur un élément de la carte pour voir sa fiche, ses partenaires et ses sources.",
+        "noResult": "Aucun résultat.",
+        "more": "… et {n} autres (affinez la recherche).",
+        "counts": "{nodes} éléments, {edges} liens affichés",
+        "version": "Version des données",
+        "generated": "Carte produite le",
+        "sourcesSummary": "Sources des données de cette carte",
+        "searchLabel": "Rechercher par nom",
+        "searchPlaceholder": "ex. : lycée, université, campus…",
+        "legend": "Légende (cocher pour afficher)",
+        "sizeNote": "",
+        "sector": "Secteur",
+        "region": "Région",
+        "all": "Tous",
+        "allFem": "Toutes",
+        "footer": "Carte hors ligne produite par cmq-graph. Molette : zoom ; glisser : déplacer ; "
+        "clic : voir les liens d'un élément ; Échap dans la recherche : tout réafficher.",
+        "sizeDegree": "Taille : nombre de liens.",
+        "sizeBetweenness": "Taille : centralité d'intermédiarité (rôle de passerelle).",
+        "sizeWeight": "Taille : nombre de liens ; épaisseur d'un lien : nombre de partenaires communs.",
+        "campus": "Campus",
+    },
+    "en": {
+        "kind": "Kind",
+        "sources": "Sources",
+        "source": "Source",
+        "relation": "Link",
+        "shared": "Shared partners",
+        "partners": "Links and partners",
+        "otherNames": "Other names",
+        "identifier": "Identifier",
+        "clickHint": "Click an item on the map to see its details, its partners and its sources.",
+        "noResult": "No result.",
+        "more": "… and {n} more (refine the search).",
+        "counts": "{nodes} items, {edges} links shown",
+        "version": "Data version",
+        "generated": "Map made on",
+        "sourcesSummary": "Sources of the data on this map",
+        "searchLabel": "Search by name",
+        "searchPlaceholder": "e.g. lycée, university, campus…",
+        "legend": "Legend (tick to show)",
+        "sizeNote": "",
+        "sector": "Sector",
+        "region": "Region",
+        "all": "All",
+        "allFem": "All",
+        "footer": "Offline map made by cmq-graph. Wheel: zoom; drag: move; click: see an item's links; "
+        "Escape in the search box: show everything again.",
+        "sizeDegree": "Size: number of links.",
+        "sizeBetweenness": "Size: betweenness centrality (bridging role).",
+        "sizeWeight": "Size: number of links; line width: number of shared partners.",
+        "campus": "Campus",
+    },
+}
+
+TITLES: dict[str, dict[str, tuple[str, str]]] = {
+    "fr": {
+        "overview": (
+            "Les campus des métiers et des qualifications et leurs membres",
+            "Chaque campus (étoile rouge) est relié aux organisations qui en sont membres : "
+            "établissements de formation, entreprises et partenaires, organismes publics.",
+        ),
+        "campus": (
+            "{name} : ses membres et leurs autres campus",
+            "Le campus, ses membres, et à deux pas : les autres campus et organisations auxquels "
+            "ses membres participent.",
+        ),
+        "shared-partners": (
+            "Campus reliés par des partenaires communs",
+            "Deux campus sont reliés lorsqu'ils ont au moins un membre en commun ; le lien est "
+            "d'autant plus épais qu'ils en partagent. Un campus isolé ne partage aucun partenaire.",
+        ),
+        "territory": (
+            "{name} : campus et membres",
+            "Les campus du territoire et leurs membres ; les éléments dont les coordonnées sont "
+            "connues sont placés selon la géographie (nord en haut), les autres près de leurs liens.",
+        ),
+        "governance": (
+            "Gouvernance du label Campus des métiers et des qualifications",
+            "Le label et ses mentions, les textes qui les créent, les ministères de tutelle, les "
+            "instances et les étapes de la procédure de labellisation.",
+        ),
+    },
+    "en": {
+        "overview": (
+            "The Campus des métiers et des qualifications and their members",
+            "Each campus (red star) is linked to the organisations that are its members: schools "
+            "and universities, companies and partners, public bodies.",
+        ),
+        "campus": (
+            "{name}: its members and their other campuses",
+            "The campus, its members and, two steps away, the other campuses and organisations "
+            "its members take part in.",
+        ),
+        "shared-partners": (
+            "Campuses linked by shared partners",
+            "Two campuses are linked when they have at least one member in common; the thicker "
+            "the line, the more they share. An isolated campus shares no partner.",
+        ),
+        "territory": (
+            "{name}: campuses and members",
+            "The territory's campuses and their members; items with known coordinates are placed "
+            "by geography (north up), the others next to their links.",
+        ),
+        "governance": (
+            "Governance of the Campus des métiers et des qualifications label",
+            "The label and its mentions, the texts creating them, the supervising ministries, the "
+            "bodies and the steps of the labelling procedure.",
+        ),
+    },
+}
+
+CATEGORY_NAMES: dict[str, dict[str, str]] = {
+    "fr": {
+        "campus": "campus",
+        "school": "établissement",
+        "partner": "partenaire",
+        "body": "organisme public",
+        "label": "label",
+        "text": "texte",
+        "step": "étape de la procédure",
+        "territory": "territoire",
+        "policy": "politique",
+        "other": "autre",
+    },
+    "en": {
+        "campus": "campus",
+        "school": "school",
+        "partner": "partner",
+        "body": "public body",
+        "label": "label",
+        "text": "legal text",
+        "step": "procedure step",
+        "territory": "territory",
+        "policy": "policy",
+        "other": "other",
+    },
+}
+
+
+# -- the model of a map ----------------------------------------------------------------------
+
+
+@dataclass
+class MapModel:
+    """A map ready to render: the described graph, positions and everything the caption says."""
+
+    kind: str
+    graph: nx.Graph
+    positions: dict[str, tuple[float, float]]
+    sizes: dict[str, float]
+    title: str
+    caption: str
+    lang: str
+    version: str
+    size_by: str
+    generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def data_version(store: GraphStore) -> str:
+    """The data set's stated version, else the store generation's name, else « inconnue »."""
+    rows = network.run(store, "map-data-version").rows
+    if rows and rows[0][0] is not None:
+        return str(rows[0][0])
+    location = getattr(store, "location", None)
+    if location is not None:
+        return Path(location).name
+    return "non précisée"
+
+
+def build_map(
+    store: GraphStore,
+    kind: str,
+    *,
+    campus: str | None = None,
+    region: str | None = None,
+    academie: str | None = None,
+    lang: str = "fr",
+    size_by: str = "degree",
+    seed: int = 42,
+    details: network.Details | None = None,
+) -> MapModel:
+    """Query the store and lay out map ``kind`` (see :data:`MAP_KINDS`)."""
+    if lang not in TEXT:
+        raise QueryError(f"unknown language {lang!r}: fr or en")
+    territory = region or academie
+    if kind == "territory" and region and academie:
+        raise QueryError("give --region or --academie, not both")
+    bindings = network.bindings_for(kind, campus=campus, territory=territory)
+    details = details if details is not None else network.fetch_details(store)
+    for name, value in bindings.items():
+        if str(value) not in details.labels and str(value) not in details.kinds:
+            raise QueryError(f"no {name} {value} in the graph")
+    g = network.map_graph(store, kind, lang=lang, details=details, bindings=bindings)
+    if kind == "campus" and g.number_of_nodes() == 0:
+        raise QueryError(f"{bindings['campus']} is not a campus")
+    name = ""
+    if bindings:
+        name = details.label(str(next(iter(bindings.values()))), lang)
+    title, caption = TITLES[lang][kind]
+    model = MapModel(
+        kind=kind,
+        graph=g,
+        positions=layout(g, geographic=kind == "territory", seed=seed),
+        sizes=node_sizes(g, size_by),
+        title=title.format(name=name),
+        caption=caption,
+        lang=lang,
+        version=data_version(store),
+        size_by=size_by,
+    )
+    return model
+
+
+# -- layout and sizes ------------------------------------------------------------------------
+
+
+def layout(
+    g: nx.Graph, *, geographic: bool = False, seed: int = 42, scale: float | None = None
+) -> dict[str, tuple[float, float]]:
+    """Screen positions (pixels, y down) computed once, so the browser never runs physics.
+
+    Spring layout (seeded: the same graph always gives the same picture). With ``geographic``,
+    nodes that have coordinates are pinned at their place (equirectangular projection, north up)
+    and the others settle around them.
+    """
+    n = g.number_of_nodes()
+    if n == 0:
+        return {}
+    scale = scale if scale is not None else 150.0 * math.sqrt(n) + 200.0
+    fixed = {}
+    if geographic:
+        points = {v: g.nodes[v]["point"] for v in g if g.nodes[v].get("point")}
+        if len(points) >= 2:
+            lats = [p[1] for p in points.values()]
+            mid_lat = math.radians(sum(lats) / len(lats))
+            xs = {v: p[0] * math.cos(mid_lat) for v, p in points.items()}
+            ys = {v: p[1] for v, p in points.items()}
+            span = max(max(xs.values()) - min(xs.values()), max(ys.values()) - min(ys.values())) or 1.0
+            cx = (max(xs.values()) + min(xs.values())) / 2
+            cy = (max(ys.values()) + min(ys.values())) / 2
+            fixed = {v: (2 * (xs[v] - cx) / span, 2 * (ys[v] - cy) / span) for v in points}
+            # Two entities at the same address would sit on each other: nudge them apart.
+            seen: Counter[tuple[float, float]] = Counter()
+            for v in sorted(fixed):
+                key = (round(fixed[v][0], 4), round(fixed[v][1], 4))
+                k = seen[key]
+                seen[key] += 1
+                if k:
+                    angle = k * 2.399963
+                    fixed[v] = (fixed[v][0] + 0.03 * math.cos(angle), fixed[v][1] + 0.03 * math.sin(angle))
+    if fixed and len(fixed) < n:
+        pos = nx.spring_layout(g, pos=fixed, fixed=list(fixed), seed=seed, k=2.0 / math.sqrt(n))
+    elif fixed:
+        pos = fixed
+    else:
+        pos = nx.spring_layout(g, seed=seed)
+    xs_all = [p[0] for p in pos.values()]
+    ys_all = [p[1] for p in pos.values()]
+    span = max(max(xs_all) - min(xs_all), max(ys_all) - min(ys_all)) or 1.0
+    cx = (max(xs_all) + min(xs_all)) / 2
+    cy = (max(ys_all) + min(ys_all)) / 2
+    return {
+        v: (round((p[0] - cx) / span * scale, 1), round(-(p[1] - cy) / span * scale, 1))
+        for v, p in pos.items()
+    }
+
+
+def node_sizes(g: nx.Graph, size_by: str = "degree") -> dict[str, float]:
+    """Node radius from the degree (default) or betweenness: square root, so area tracks the metric."""
+    if g.number_of_nodes() == 0:
+        return {}
+    if size_by == "betweenness":
+        metric = network.betweenness(g)
+    elif size_by == "degree":
+        metric = {v: float(g.degree(v, weight="weight")) for v in g}
+    else:
+        raise QueryError(f"unknown size measure {size_by!r}: degree or betweenness")
+    top = max(metric.values()) or 1.0
+    return {v: round(8.0 + 32.0 * math.sqrt(metric[v] / top), 1) for v in g}
+
+
+# -- the page's data -------------------------------------------------------------------------
+
+
+def _pairs(props: Mapping[str, list[str]], table: tuple[tuple[str, str, str], ...], lang: str) -> list:
+    col = 1 if lang == "fr" else 2
+    return [[row[col], ", ".join(props[row[0]])] for row in table if props.get(row[0])]
+
+
+def page_data(model: MapModel) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON: nodes, edges, kinds, filters, sources, strings."""
+    g, lang = model.graph, model.lang
+    details: network.Details = g.graph["details"]
+    order = sorted(g, key=lambda v: (g.nodes[v].get("category") != "campus", g.nodes[v]["label"], v))
+    index = {v: i for i, v in enumerate(order)}
+
+    kind_keys = sorted(
+        {k for v in g for k in _node_kinds(g, v)},
+        key=lambda k: (network.CATEGORY_PRIORITY.index(k[1]) if k[1] in network.CATEGORY_PRIORITY else 99, k),
+    )
+    kind_index = {k: i for i, k in enumerate(kind_keys)}
+    kinds = []
+    colours = iter(PALETTE * 10)
+    for kind_iri, category in kind_keys:
+        colour = CAMPUS_COLOUR if category == "campus" else next(colours)
+        # A concept names its kind (« lycée »); a class or a bare category gets the category's name.
+        is_concept = kind_iri.startswith(VOCAB)
+        label = details.label(kind_iri, lang) if is_concept else CATEGORY_NAMES[lang][category]
+        kinds.append({"label": label, "category": category, "shape": SHAPES[category][0], "color": colour})
+
+    sources: dict[str, int] = {}
+    source_titles: list[dict[str, str]] = []
+
+    def src(mapping: Mapping[str, str]) -> list[int]:
+        out = []
+        for iri in sorted(mapping):
+            if iri not in sources:
+                sources[iri] = len(source_titles)
+                source_titles.append({"iri": iri, "title": mapping[iri]})
+            out.append(sources[iri])
+        return out
+
+    sector_keys = sorted(
+        {s for v in g for s in g.nodes[v].get("sectors", [])}, key=lambda s: details.label(s, lang)
+    )
+    region_keys = sorted(
+        {r for v in g for r in g.nodes[v].get("regions", [])}, key=lambda r: details.label(r, lang)
+    )
+    sector_index = {s: i for i, s in enumerate(sector_keys)}
+    region_index = {r: i for i, r in enumerate(region_keys)}
+
+    nodes = []
+    for v in order:
+        a = g.nodes[v]
+        x, y = model.positions[v]
+        others = sorted({lab for lg, lab in a.get("labels", {}).items() if lab != a["label"]})
+        nodes.append(
+            {
+                "iri": v,
+                "label": a["label"],
+                "other": " / ".join(others),
+                "x": x,
+                "y": y,
+                "size": model.sizes[v],
+                "kinds": [kind_index[k] for k in _node_kinds(g, v)],
+                "ids": _pairs(a.get("properties", {}), IDENTIFIERS, lang),
+                "dates": _pairs(a.get("properties", {}), DATES, lang),
+                "src": src(a.get("sources", {})),
+                "sectors": [sector_index[s] for s in a.get("sectors", [])],
+                "regions": [region_index[r] for r in a.get("regions", [])],
+            }
+        )
+    edges = []
+    max_weight = max((d.get("weight", 1) for _s, _t, d in g.edges(data=True)), default=1)
+    for s, t, d in sorted(g.edges(data=True), key=lambda e: (index[e[0]], index[e[1]])):
+        origin = d.get("origin", s)
+        a, b = (s, t) if origin == s else (t, s)
+        link_sources: dict[str, str] = {}
+        dates: list[list[str]] = []
+        for link in d.get("link_details", {}).values():
+            link_sources.update(link["sources"])
+            dates += _pairs(link["properties"], DATES, lang)
+        weight = d.get("weight", 1)
+        edges.append(
+            {
+                "from": index[a],
+                "to": index[b],
+                "width": round(1.0 + 5.0 * (weight - 1) / max(max_weight - 1, 1), 2),
+                "rel": d.get("relation_labels", []),
+                "partners": d.get("partner_labels", []),
+                "dates": dates,
+                "src": src(link_sources),
+            }
+        )
+    text = dict(TEXT[lang])
+    text["sizeNote"] = {
+        "degree": text["sizeWeight"] if model.kind == "shared-partners" else text["sizeDegree"],
+        "betweenness": text["sizeBetweenness"],
+    }[model.size_by]
+    return {
+        "kind": model.kind,
+        "title": model.title,
+        "nodes": nodes,
+        "edges": edges,
+        "kinds": kinds,
+        "sectors": [{"iri": s, "label": details.label(s, lang)} for s in sector_keys],
+        "regions": [{"iri": r, "label": details.label(r, lang)} for r in region_keys],
+        "sources": source_titles,
+        "text": text,
+    }
+
+
+def _node_kinds(g: nx.Graph, v: str) -> list[tuple[str, str]]:
+    """(kind, category) pairs of a node, its colouring kind first; campuses are one kind."""
+    a = g.nodes[v]
+    category = a.get("category", "other")
+    if category == "campus":
+        return [(category, category)]
+    primary = a.get("kind", category)
+    rest = sorted(
+        (k, network.category_of([k]))
+        for k in a.get("kinds", [])
+        if k != primary and network.category_of([k]) in network.ORGANISATION_CATEGORIES | {category}
+    )
+    return [(primary, category), *rest]
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value: Any) -> str:
+    """JSON that is inert inside a ``<script>`` element: no ``</script>``, ``<!--``, or line separators."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+
+
+def vis_assets_dir() -> Path:
+    """The vis-network build that pyvis ships (no download, no CDN)."""
+    return Path(str(resources.files("pyvis"))) / "templates" / "lib" / f"vis-{VIS_VERSION}"
+
+
+@cache
+def _assets() -> tuple[str, str, str, str]:
+    lib = vis_assets_dir()
+    vis_js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
+    vis_css = (lib / "vis-network.css").read_text(encoding="utf-8")
+    app_js = (TEMPLATES / "map.js").read_text(encoding="utf-8")
+    app_css = (TEMPLATES / "map.css").read_text(encoding="utf-8")
+    for name, code in (("vis-network.min.js", vis_js), ("map.js", app_js)):
+        if re.search(r"</script|<!--", code, re.IGNORECASE):
+            raise RuntimeError(f"{name} cannot be inlined: it contains </script or <!--")
+    for name, css in (("vis-network.css", vis_css), ("map.css", app_css)):
+        if re.search(r"</style|url\(\s*(?!['\"]?data:)", css, re.IGNORECASE):
+            raise RuntimeError(f"{name} cannot be inlined: it closes the style or loads a URL")
+    return vis_js, vis_css, app_js, app_css
+
+
+def _sha256(code: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode() + "'"
+
+
+def render_html(model: MapModel) -> str:
+    """The self-contained page of ``model``."""
+    vis_js, vis_css, app_js, app_css = _assets()
+    data = page_data(model)
+    csp = (
+        "default-src 'none'; "
+        f"script-src {_sha256(vis_js)} {_sha256(app_js)}; "
+        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+        "connect-src 'none'; form-action 'none'; base-uri 'none'"
+    )
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    return env.get_template("map.html").render(
+        lang=model.lang,
+        csp=csp,
+        title=model.title,
+        caption=model.caption,
+        version=model.version,
+        generated=model.generated,
+        source_count=len(data["sources"]),
+        text=data["text"],
+        vis_css=Markup(vis_css),
+        app_css=Markup(app_css),
+        vis_js=Markup(vis_js),
+        app_js=Markup(app_js),
+        data_json=Markup(script_json(data)),
+    )
+
+
+def write_html(model: MapModel, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(model), encoding="utf-8")
+    return path
+
+
+# -- static pictures -------------------------------------------------------------------------
+
+
+def render_static(model: MapModel, path: Path, *, labels: int = 25) -> Path:
+    """A PNG or SVG of the map for slides (format from the suffix), with legend and caption.
+
+    Only the ``labels`` largest nodes are named, so the picture stays readable; labels are drawn
+    as plain text (``parse_math=False``: a ``$`` in a name is not TeX).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in {"png", "svg"}:
+        raise QueryError(f"static maps are .png or .svg, not {path.suffix!r}")
+    g, data = model.graph, page_data(model)
+    fig, ax = plt.subplots(figsize=(16, 10))
+    ax.set_axis_off()
+    xy = [(n["x"], -n["y"]) for n in data["nodes"]]
+    segments = [(xy[e["from"]], xy[e["to"]]) for e in data["edges"]]
+    widths = [0.4 + 0.4 * e["width"] for e in data["edges"]]
+    ax.add_collection(LineCollection(segments, colors="#9a9a9a", linewidths=widths, alpha=0.5, zorder=1))
+    by_kind: dict[int, list[int]] = {}
+    for i, n in enumerate(data["nodes"]):
+        by_kind.setdefault(n["kinds"][0], []).append(i)
+    handles = []
+    for k, members in sorted(by_kind.items()):
+        kind = data["kinds"][k]
+        marker = SHAPES[kind["category"]][1]
+        ax.scatter(
+            [xy[i][0] for i in members],
+            [xy[i][1] for i in members],
+            s=[1.5 * data["nodes"][i]["size"] ** 2 for i in members],
+            c=kind["color"],
+            marker=marker,
+            edgecolors="#333333",
+            linewidths=0.4,
+            zorder=2,
+        )
+        handles.append(
+            Line2D(
+                [], [], marker=marker, linestyle="", markerfacecolor=kind["color"], markeredgecolor="#333333",
+                markersize=9, label=f"{kind['label']} ({len(members)})",
+            )
+        )  # fmt: skip
+    for i in sorted(range(len(xy)), key=lambda i: -data["nodes"][i]["size"])[:labels]:
+        ax.text(
+            xy[i][0], xy[i][1], data["nodes"][i]["label"][:60], fontsize=7, ha="center", va="bottom",
+            parse_math=False, zorder=3,
+        )  # fmt: skip
+    if xy:
+        ax.autoscale_view()
+    legend = ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False
+    )
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+    t = TEXT[model.lang]
+    title = fig.suptitle(model.title, fontsize=14, x=0.02, ha="left")
+    title.set_parse_math(False)
+    sources = "; ".join(s["title"] for s in data["sources"][:6])
+    if len(data["sources"]) > 6:
+        sources += f" … (+{len(data['sources']) - 6})"
+    footer = (
+        f"{model.caption}\n{data['text']['sizeNote']} {t['version']} : {model.version} · "
+        f"{g.number_of_nodes()} / {g.number_of_edges()} · {t['sources']} : {sources}"
+    )
+    fig.text(0.02, 0.01, footer, fontsize=7, ha="left", va="bottom", wrap=True, parse_math=False)
+    fig.subplots_adjust(left=0.02, right=0.8, top=0.93, bottom=0.08)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(
+        path, format=fmt, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None
+    )
+    plt.close(fig)
+    return path

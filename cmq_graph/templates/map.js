@@ -1,0 +1,345 @@
+/* cmq-graph map viewer.
+ *
+ * Every string shown here comes from the data, which may be hostile: it is read from a JSON
+ * script element (never evaluated), and put on the page only through textContent, DOM nodes and
+ * input values, never innerHTML. Tooltips are DOM elements, because vis-network renders a string
+ * title as HTML. Positions are computed in Python; physics stays off, so the map is drawn once
+ * and stays still.
+ */
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("cmq-data").textContent);
+  var T = DATA.text;
+  var DIM_NODE = 0.12;
+  var DIM_EDGE = 0.05;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function normalise(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // -- tooltips and the details panel, built from data as DOM ---------------------------------
+
+  function rows(container, pairs) {
+    pairs.forEach(function (pair) {
+      var line = el("div", "cmq-row");
+      line.appendChild(el("span", "cmq-key", pair[0] + " : "));
+      line.appendChild(el("span", "cmq-value", pair[1]));
+      container.appendChild(line);
+    });
+  }
+
+  function sourceTitles(indexes) {
+    return indexes.map(function (i) { return DATA.sources[i].title; });
+  }
+
+  function nodeTooltip(n) {
+    var box = el("div", "cmq-tip");
+    box.appendChild(el("div", "cmq-tip-title", n.label));
+    var pairs = [[T.kind, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")]];
+    pairs = pairs.concat(n.ids, n.dates);
+    rows(box, pairs);
+    if (n.src.length) {
+      rows(box, [[T.sources, sourceTitles(n.src).join(" · ")]]);
+    }
+    return box;
+  }
+
+  function edgeTooltip(e) {
+    var box = el("div", "cmq-tip");
+    var from = DATA.nodes[e.from].label;
+    var to = DATA.nodes[e.to].label;
+    box.appendChild(el("div", "cmq-tip-title", from + " — " + to));
+    var pairs = [];
+    if (e.rel.length) pairs.push([T.relation, e.rel.join(", ")]);
+    if (e.partners.length) pairs.push([T.shared + " (" + e.partners.length + ")", e.partners.join(", ")]);
+    pairs = pairs.concat(e.dates);
+    rows(box, pairs);
+    if (e.src.length) rows(box, [[T.sources, sourceTitles(e.src).join(" · ")]]);
+    return box;
+  }
+
+  // -- data sets ------------------------------------------------------------------------------
+
+  var nodeItems = DATA.nodes.map(function (n, i) {
+    var kind = DATA.kinds[n.kinds[0]];
+    return {
+      id: i,
+      label: n.label,
+      x: n.x,
+      y: n.y,
+      size: n.size,
+      shape: kind.shape,
+      color: { background: kind.color, border: "#333333" },
+      title: nodeTooltip(n)
+    };
+  });
+  var edgeItems = DATA.edges.map(function (e, i) {
+    return { id: i, from: e.from, to: e.to, width: e.width, title: edgeTooltip(e) };
+  });
+
+  var nodes = new vis.DataSet(nodeItems);
+  var edges = new vis.DataSet(edgeItems);
+
+  var hiddenKinds = new Set();
+  var sectorFilter = "";
+  var regionFilter = "";
+  var visibleIds = new Set(nodeItems.map(function (n) { return n.id; }));
+
+  function nodeVisible(item) {
+    var n = DATA.nodes[item.id];
+    if (n.kinds.every(function (k) { return hiddenKinds.has(k); })) return false;
+    if (sectorFilter !== "" && n.sectors.indexOf(Number(sectorFilter)) < 0) return false;
+    if (regionFilter !== "" && n.regions.indexOf(Number(regionFilter)) < 0) return false;
+    return true;
+  }
+
+  var nodesView = new vis.DataView(nodes, { filter: nodeVisible });
+  var edgesView = new vis.DataView(edges, {
+    filter: function (e) { return visibleIds.has(e.from) && visibleIds.has(e.to); }
+  });
+
+  function applyFilters() {
+    visibleIds = new Set(nodes.getIds({ filter: nodeVisible }));
+    nodesView.refresh();
+    edgesView.refresh();
+    document.getElementById("cmq-counts").textContent =
+      T.counts.replace("{nodes}", nodesView.length).replace("{edges}", edgesView.length);
+  }
+
+  // -- the network ----------------------------------------------------------------------------
+
+  var large = DATA.nodes.length > 1000;
+  var network = new vis.Network(
+    document.getElementById("cmq-network"),
+    { nodes: nodesView, edges: edgesView },
+    {
+      physics: { enabled: false },
+      layout: { improvedLayout: false, randomSeed: 1 },
+      nodes: {
+        font: { size: 14, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" },
+        scaling: { label: { enabled: true, drawThreshold: 9 } },
+        borderWidth: 1
+      },
+      edges: {
+        smooth: false,
+        color: { color: "#8a8a8a", highlight: "#222222", hover: "#222222", opacity: 0.6 },
+        selectionWidth: 2
+      },
+      interaction: {
+        hover: !large,
+        tooltipDelay: 150,
+        hideEdgesOnDrag: large,
+        hideEdgesOnZoom: large,
+        navigationButtons: false,
+        keyboard: false
+      }
+    }
+  );
+
+  // -- highlighting: a set of nodes in full colour, the rest dimmed ---------------------------
+
+  var highlighted = null; // null: nothing dimmed
+
+  function highlight(ids) {
+    highlighted = ids === null ? null : new Set(ids);
+    var nodeUpdates = nodeItems.map(function (n) {
+      return { id: n.id, opacity: highlighted === null || highlighted.has(n.id) ? 1 : DIM_NODE };
+    });
+    var edgeUpdates = edgeItems.map(function (e) {
+      var on = highlighted === null || (highlighted.has(e.from) && highlighted.has(e.to));
+      return { id: e.id, color: { opacity: on ? 0.6 : DIM_EDGE } };
+    });
+    nodes.update(nodeUpdates);
+    edges.update(edgeUpdates);
+  }
+
+  function showDetails(id) {
+    var panel = document.getElementById("cmq-details");
+    panel.replaceChildren();
+    if (id === null) {
+      panel.appendChild(el("p", "cmq-hint", T.clickHint));
+      return;
+    }
+    var n = DATA.nodes[id];
+    panel.appendChild(el("h2", null, n.label));
+    var pairs = [[T.kind, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")]];
+    if (n.other) pairs.push([T.otherNames, n.other]);
+    rows(panel, pairs.concat(n.ids, n.dates));
+    var iri = el("div", "cmq-row");
+    iri.appendChild(el("span", "cmq-key", T.identifier + " : "));
+    var link = el("a", null, n.iri);
+    link.setAttribute("href", n.iri);
+    link.setAttribute("rel", "noopener noreferrer");
+    iri.appendChild(link);
+    panel.appendChild(iri);
+
+    var linked = network.getConnectedEdges(id).map(function (eid) { return DATA.edges[eid]; });
+    panel.appendChild(el("h3", null, T.partners + " (" + linked.length + ")"));
+    var list = el("ul", "cmq-partners");
+    linked
+      .map(function (e) { return { other: e.from === id ? e.to : e.from, edge: e }; })
+      .sort(function (a, b) { return DATA.nodes[a.other].label.localeCompare(DATA.nodes[b.other].label); })
+      .forEach(function (item) {
+        var li = el("li");
+        var button = el("button", "cmq-link", DATA.nodes[item.other].label);
+        button.type = "button";
+        button.addEventListener("click", function () { select(item.other); });
+        li.appendChild(button);
+        var extra = item.edge.rel.concat(item.edge.dates.map(function (d) { return d[0] + " " + d[1]; }));
+        if (item.edge.partners.length) extra.push(T.shared + " : " + item.edge.partners.length);
+        if (extra.length) li.appendChild(el("span", "cmq-role", " — " + extra.join(", ")));
+        if (item.edge.src.length) {
+          li.appendChild(el("div", "cmq-src", T.source + " : " + sourceTitles(item.edge.src).join(" · ")));
+        }
+        list.appendChild(li);
+      });
+    panel.appendChild(list);
+    panel.appendChild(el("h3", null, T.sources));
+    var sources = el("ul", "cmq-sources");
+    sourceTitles(n.src).forEach(function (title) { sources.appendChild(el("li", null, title)); });
+    panel.appendChild(sources);
+  }
+
+  function select(id) {
+    if (id === null) {
+      network.unselectAll();
+      highlight(null);
+      showDetails(null);
+      return;
+    }
+    if (!visibleIds.has(id)) return;
+    network.selectNodes([id]);
+    highlight([id].concat(network.getConnectedNodes(id)));
+    showDetails(id);
+    network.focus(id, { scale: Math.max(network.getScale(), 0.8), animation: false });
+  }
+
+  network.on("click", function (params) {
+    if (params.nodes.length) select(params.nodes[0]);
+    else if (!params.edges.length) select(null);
+  });
+
+  // -- search by name -------------------------------------------------------------------------
+
+  var searchIndex = DATA.nodes.map(function (n) { return normalise(n.label + " " + (n.other || "")); });
+
+  function search(query) {
+    var results = document.getElementById("cmq-results");
+    results.replaceChildren();
+    var q = normalise(query.trim());
+    if (q === "") {
+      highlight(null);
+      return [];
+    }
+    var found = [];
+    searchIndex.forEach(function (text, i) {
+      if (visibleIds.has(i) && text.indexOf(q) >= 0) found.push(i);
+    });
+    highlight(found);
+    found.slice(0, 30).forEach(function (i) {
+      var li = el("li");
+      var button = el("button", "cmq-link", DATA.nodes[i].label);
+      button.type = "button";
+      button.addEventListener("click", function () { select(i); });
+      li.appendChild(button);
+      li.appendChild(el("span", "cmq-role", " — " + DATA.kinds[DATA.nodes[i].kinds[0]].label));
+      results.appendChild(li);
+    });
+    if (found.length === 0) results.appendChild(el("li", "cmq-hint", T.noResult));
+    else if (found.length > 30) results.appendChild(el("li", "cmq-hint", T.more.replace("{n}", found.length - 30)));
+    return found;
+  }
+
+  var searchBox = document.getElementById("cmq-search");
+  searchBox.addEventListener("input", function () { search(searchBox.value); });
+  searchBox.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      var found = search(searchBox.value);
+      if (found.length) select(found[0]);
+    } else if (event.key === "Escape") {
+      searchBox.value = "";
+      search("");
+      select(null);
+    }
+  });
+
+  // -- legend (doubles as the kind filter) and the sector / région filters ---------------------
+
+  var SHAPE_SYMBOL = { star: "★", triangle: "▲", dot: "●", square: "■", diamond: "◆",
+    hexagon: "⬢", triangleDown: "▼", ellipse: "⬬" };
+
+  var legend = document.getElementById("cmq-legend");
+  DATA.kinds.forEach(function (kind, k) {
+    var count = DATA.nodes.filter(function (n) { return n.kinds[0] === k; }).length;
+    var also = DATA.nodes.filter(function (n) { return n.kinds.indexOf(k) >= 0; }).length;
+    if (also === 0) return;
+    var label = el("label", "cmq-legend-item");
+    var box = el("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.value = String(k);
+    box.setAttribute("data-kind", String(k));
+    box.addEventListener("change", function () {
+      if (box.checked) hiddenKinds.delete(k); else hiddenKinds.add(k);
+      applyFilters();
+    });
+    var symbol = el("span", "cmq-symbol", SHAPE_SYMBOL[kind.shape] || "●");
+    symbol.style.color = kind.color;
+    label.appendChild(box);
+    label.appendChild(symbol);
+    label.appendChild(el("span", null, kind.label + " (" + count + ")"));
+    legend.appendChild(label);
+  });
+
+  function fillSelect(id, values) {
+    var select = document.getElementById(id);
+    values.forEach(function (value, i) {
+      var option = el("option", null, value.label);
+      option.value = String(i);
+      select.appendChild(option);
+    });
+    select.disabled = values.length === 0;
+    return select;
+  }
+  var sectorSelect = fillSelect("cmq-sector", DATA.sectors);
+  sectorSelect.addEventListener("change", function () { sectorFilter = sectorSelect.value; applyFilters(); });
+  var regionSelect = fillSelect("cmq-region", DATA.regions);
+  regionSelect.addEventListener("change", function () { regionFilter = regionSelect.value; applyFilters(); });
+
+  var sourceList = document.getElementById("cmq-source-list");
+  DATA.sources.forEach(function (s) {
+    var li = el("li", null, s.title);
+    sourceList.appendChild(li);
+  });
+
+  // -- ready ----------------------------------------------------------------------------------
+
+  var state = {
+    network: network,
+    nodes: nodes,
+    edges: edges,
+    nodesView: nodesView,
+    edgesView: edgesView,
+    ready: false,
+    drawnAt: null,
+    search: search,
+    select: select,
+    highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; }
+  };
+  window.cmqMap = state;
+  applyFilters();
+  showDetails(null);
+  network.once("afterDrawing", function () {
+    state.drawnAt = performance.now();
+    state.ready = true;
+    document.body.setAttribute("data-ready", "true");
+  });
+})();
