@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "cmq_graph.synth_commands",
     "cmq_graph.query_commands",
     "cmq_graph.map_commands",
+    "cmq_graph.publish_commands",
 ]
 
 

@@ -1,0 +1,477 @@
+"""Upload the built graph to a remote triple store, all or nothing.
+
+**Graph mapping (layout ``graphs``, the default).** Every named graph of the embedded store keeps
+its IRI on the remote side: one graph per cited source (``…/id/source/{id}``), plus the meta,
+ontology, vocabulary and shapes graphs. This is what makes the catalogue give the same answers on
+both backends: provenance queries read ``GRAPH ?source`` and return the graph's name, which must be
+the source's IRI on Virtuoso as on Oxigraph. ``--graph IRI`` then names the *publication*: a small
+manifest graph at that IRI lists (as ``xsd:anyURI`` literals, so no catalogue pattern can match
+them) which graphs the last publish wrote. A later publish replaces those graphs and drops the
+ones that vanished (a source removed from ``data/``), without touching anything else the store
+holds. Layout ``union`` instead merges every statement into the one graph ``--graph`` (for stores
+shared with other datasets where one graph per dataset is the rule); provenance by graph is lost.
+
+**No half-written graph.** Nothing is written to a target graph until the new data is complete:
+
+1. every graph is uploaded into a fresh staging graph ``{graph}/staging/{run}/{n}`` (Graph Store
+   Protocol POSTs, or SPARQL Update in batches of at most 500 triples: Virtuoso refuses 2,000 with
+   SP031), and each staging graph's triple count is checked against the local one;
+2. the current target graphs are copied to backup graphs ``{graph}/backup/{run}/{n}``;
+3. each staging graph is moved onto its target (``MOVE``, one request per graph), vanished graphs
+   are dropped and the manifest rewritten; the final counts are checked again;
+4. on any failure in 1-3 the targets already replaced are restored from their backups, and the
+   staging and backup graphs are dropped; on success the backups are dropped.
+
+An interrupted upload therefore never touches the targets. Readers may see a mix of old and new
+graphs during step 3 (Virtuoso does not run a multi-operation update as one transaction: we
+measured it), each graph whole, never half-written. Triples sharing a blank node always travel in
+the same request, since a blank node label only means the same node within one request.
+
+Credentials come from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD`` or a file, never the command line
+(they would show in ``ps`` and shell history).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
+
+from .errors import CmqError, StoreError
+from .namespaces import BASE
+from .remote import Credentials, RemoteStore, __version__, sparql_term
+from .store import EmbeddedStore
+
+Say = Callable[[str], None]
+
+UPDATE_BATCH = 500  # Virtuoso fails INSERT DATA of 2,000 triples (SP031); 500 work
+GSP_BATCH = 20_000
+DEFAULT_GRAPH = BASE + "graph/published"
+PUBLISHED_GRAPH = BASE + "graph/publication#namedGraph"
+_DCT = "http://purl.org/dc/terms/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+
+def read_credentials(
+    path: Path | None, endpoint: str, env: dict[str, str] | None = None
+) -> Credentials | None:
+    """Credentials from ``path`` if given, else from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD``.
+
+    The file is either netrc-like (``machine HOST login USER password PASS``, or ``default …``)
+    or ``KEY=VALUE`` lines (``CMQ_GRAPH_USER=…``, ``CMQ_GRAPH_PASSWORD=…``; ``user``/``password``
+    also accepted). Error messages name the file and the key, never a value.
+    """
+    env = dict(os.environ) if env is None else env
+    if path is None:
+        user, password = env.get("CMQ_GRAPH_USER"), env.get("CMQ_GRAPH_PASSWORD")
+        if user and password:
+            return Credentials(user, password)
+        if user or password:
+            raise StoreError("set both CMQ_GRAPH_USER and CMQ_GRAPH_PASSWORD, or neither")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise StoreError(f"cannot read the credentials file {path}: {exc.strerror}") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        _stderr(f"warning: {path} is readable by other users; chmod 600 it")
+    host = urlsplit(endpoint).hostname or ""
+    if "=" in text:
+        values: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise StoreError(f"{path}:{number}: expected KEY=VALUE")
+            values[key.strip().removeprefix("export ").strip().lower()] = value.strip().strip("'\"")
+        user = values.get("cmq_graph_user") or values.get("user") or values.get("login")
+        password = values.get("cmq_graph_password") or values.get("password")
+    else:
+        user = password = None
+        words = text.split()
+        entries: list[tuple[str | None, dict[str, str]]] = []
+        i = 0
+        while i < len(words):
+            if words[i] == "machine" and i + 1 < len(words):
+                entries.append((words[i + 1], {}))
+                i += 2
+            elif words[i] == "default":
+                entries.append((None, {}))
+                i += 1
+            elif entries and i + 1 < len(words):
+                entries[-1][1][words[i]] = words[i + 1]
+                i += 2
+            else:
+                raise StoreError(f"{path}: not a netrc or KEY=VALUE file")
+        for machine, fields in entries:
+            if machine in (host, None):
+                user, password = fields.get("login"), fields.get("password")
+                if machine == host:
+                    break
+    if not user or not password:
+        raise StoreError(f"{path}: no user and password for {host or 'this endpoint'}")
+    return Credentials(user, password)
+
+
+# -- what to send ------------------------------------------------------------------------------
+
+
+@dataclass
+class Payload:
+    """One remote graph to write: its IRI and its (distinct) triples."""
+
+    graph: str
+    triples: list[ox.Triple]
+
+
+def payloads(store: EmbeddedStore, layout: str, target: str) -> list[Payload]:
+    """The remote graphs to write, from the embedded store's quads (see the module docstring)."""
+    by_graph: dict[str, dict[ox.Triple, None]] = {}
+    for quad in store.quads():
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            if layout == "graphs":
+                raise StoreError("the store has statements outside any named graph: use --layout union")
+            name = target
+        else:
+            name = target if layout == "union" else quad.graph_name.value
+        by_graph.setdefault(name, {})[ox.Triple(quad.subject, quad.predicate, quad.object)] = None
+    if layout == "graphs" and target in by_graph:
+        raise StoreError(f"--graph {target} is the name of one of the store's own graphs: choose another")
+    return [Payload(g, list(t)) for g, t in sorted(by_graph.items())]
+
+
+def _bnodes(triple: ox.Triple) -> list[str]:
+    return [t.value for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)]
+
+
+def batches(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
+    """Triples in batches of at most ``size``, keeping triples linked by blank nodes together.
+
+    A blank node label only identifies one node within one request; split across two requests,
+    ``_:b`` would become two nodes and the graph would change shape (and count). A connected group
+    larger than ``size`` travels alone, whatever its size.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for t in triples:
+        nodes = _bnodes(t)
+        for other in nodes[1:]:
+            parent[find(other)] = find(nodes[0])
+    groups: dict[str, list[ox.Triple]] = {}
+    plain: list[list[ox.Triple]] = []
+    for t in triples:
+        nodes = _bnodes(t)
+        if nodes:
+            root = find(nodes[0])
+            if root not in groups:
+                groups[root] = []
+                plain.append(groups[root])
+            groups[root].append(t)
+        else:
+            plain.append([t])
+    batch: list[ox.Triple] = []
+    for group in plain:
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
+def ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+# -- the remote side ---------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """How to write to a remote store: endpoints and method, decided once from what it is."""
+
+    store: RemoteStore
+    method: str  # "gsp" or "update"
+    gsp_param: str = "graph"
+    virtuoso: bool = False
+
+
+def connect(
+    endpoint: str,
+    *,
+    update_endpoint: str | None = None,
+    graph_store: str | None = None,
+    method: str = "auto",
+    credentials: Credentials | None = None,
+    timeout: float = 120,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> Target:
+    """Probe ``endpoint`` and choose the write endpoints.
+
+    On Virtuoso (recognised by its ``Server`` header) writes go to ``/sparql-auth`` and
+    ``/sparql-graph-crud-auth?graph-uri=``, both behind digest authentication; elsewhere to the
+    given URLs, the update endpoint defaulting to ``endpoint`` (Fuseki: ``…/update``, GraphDB:
+    ``…/statements``; see docs/remote.md).
+    """
+    probe = RemoteStore(endpoint, timeout=timeout, retries=retries, backoff=backoff)
+    probe.query("ASK { }")
+    virtuoso = (probe.server or "").lower().startswith("virtuoso")
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
+    if virtuoso:
+        update_endpoint = update_endpoint or f"{origin}/sparql-auth"
+        graph_store = graph_store or f"{origin}/sparql-graph-crud-auth"
+    if method == "auto":
+        method = "gsp" if graph_store else "update"
+    if method == "gsp" and not graph_store:
+        raise StoreError("--method gsp needs --graph-store URL (the Graph Store Protocol endpoint)")
+    store = RemoteStore(
+        endpoint,
+        update_endpoint=update_endpoint or endpoint,
+        graph_store_endpoint=graph_store,
+        credentials=credentials,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+    )
+    param = "graph-uri" if virtuoso and graph_store and "sparql-graph-crud" in graph_store else "graph"
+    return Target(store, method, param, virtuoso)
+
+
+def _iri(value: str) -> str:
+    return sparql_term(URIRef(value))
+
+
+def remote_counts(store: RemoteStore, graphs: Iterable[str]) -> dict[str, int]:
+    """Triples per graph on the remote store (absent graphs are absent from the answer)."""
+    graphs = list(dict.fromkeys(graphs))
+    counts: dict[str, int] = {}
+    for start in range(0, len(graphs), 200):
+        chunk = " ".join(_iri(g) for g in graphs[start : start + 200])
+        result = store.query(
+            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+            "GROUP BY ?g"
+        )
+        for g, n in result.rows:
+            counts[str(g)] = int(n)  # type: ignore[arg-type]
+    return counts
+
+
+def previous_graphs(store: RemoteStore, manifest: str) -> list[str]:
+    result = store.query(f"SELECT ?g WHERE {{ GRAPH {_iri(manifest)} {{ ?d {_iri(PUBLISHED_GRAPH)} ?g }} }}")
+    return sorted(str(g) for (g,) in result.rows)
+
+
+def stale_graphs(store: RemoteStore, target: str) -> list[str]:
+    """Staging and backup graphs left by a publish that was killed (not one that failed: those clean up)."""
+    prefixes = [f"{target}/staging/", f"{target}/backup/"]
+    test = " || ".join(f"STRSTARTS(STR(?g), {sparql_term_str(p)})" for p in prefixes)
+    result = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({test}) }}")
+    return sorted(str(g) for (g,) in result.rows)
+
+
+def sparql_term_str(text: str) -> str:
+    return sparql_term(Literal(text))
+
+
+def upload(target: Target, graph: str, triples: list[ox.Triple], batch_size: int, say: Say) -> None:
+    """Write ``triples`` into ``graph`` (a fresh staging graph) in bounded batches."""
+    done = 0
+    total = len(triples)
+    next_report = time.monotonic() + 2
+    for batch in batches(triples, batch_size):
+        data = ntriples(batch)
+        if target.method == "gsp":
+            # N-Triples is Turtle; Virtuoso's graph CRUD endpoint is surest with text/turtle.
+            target.store.graph_store_post(graph, data, "text/turtle", param=target.gsp_param)
+        else:
+            body = data.decode("utf-8")
+            if any(_bnodes(t) for t in batch):
+                # INSERT DATA may hold blank nodes in SPARQL 1.1, but Virtuoso refuses them (SP031).
+                text = f"INSERT {{ GRAPH {_iri(graph)} {{\n{body}}} }} WHERE {{ }}"
+            else:
+                text = f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n{body}}} }}"
+            target.store.update(text)
+        done += len(batch)
+        if time.monotonic() >= next_report or done == total:
+            say(f"    {done}/{total} triples")
+            next_report = time.monotonic() + 2
+
+
+@dataclass
+class PublishReport:
+    graphs: dict[str, int] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    method: str = ""
+    seconds: float = 0.0
+
+    @property
+    def triples(self) -> int:
+        return sum(self.graphs.values())
+
+
+class PublishError(StoreError):
+    """A publish failed; the remote graphs were left as they were (or the message says which not)."""
+
+
+def _manifest_update(manifest: str, graphs: list[str]) -> str:
+    now = Literal(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=URIRef(_XSD + "dateTime"))
+    m = _iri(manifest)
+    lines = [
+        f"{m} <{_DCT}modified> {sparql_term(now)} .",
+        f"{m} <{_DCT}creator> {sparql_term_str('cmq-graph ' + __version__)} .",
+        *(
+            f"{m} {_iri(PUBLISHED_GRAPH)} {sparql_term(Literal(g, datatype=URIRef(_XSD + 'anyURI')))} ."
+            for g in graphs
+        ),
+    ]
+    body = "\n".join(lines)
+    return f"DROP SILENT GRAPH {m} ;\nINSERT DATA {{ GRAPH {m} {{\n{body}\n}} }}"
+
+
+def publish(
+    store: EmbeddedStore,
+    target: Target,
+    graph: str,
+    *,
+    layout: str = "graphs",
+    batch_size: int | None = None,
+    say: Say = _stderr,
+) -> PublishReport:
+    """Publish ``store`` to ``target`` as the module docstring describes; raise on failure."""
+    if layout not in ("graphs", "union"):
+        raise StoreError(f"unknown layout {layout!r}: graphs or union")
+    _iri(graph)  # refuse an IRI that could not be written into a query
+    started = time.monotonic()
+    remote = target.store
+    size = batch_size or (GSP_BATCH if target.method == "gsp" else UPDATE_BATCH)
+    if target.method == "update":
+        size = min(size, UPDATE_BATCH)
+    data = payloads(store, layout, graph)
+    run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    staging = {p.graph: f"{graph}/staging/{run}/{n}" for n, p in enumerate(data)}
+    expected = {p.graph: len(p.triples) for p in data}
+
+    say(f"Publishing {sum(expected.values())} triples in {len(data)} graph(s) to {remote.endpoint}")
+    for g in stale_graphs(remote, graph):
+        say(f"  warning: {g} was left by an interrupted publish (DROP GRAPH it once checked)")
+    previous = previous_graphs(remote, graph) if layout == "graphs" else []
+    obsolete = [g for g in previous if g not in expected]
+    # Every graph the swap may change, and what it holds now.
+    touched = [*expected, *obsolete, *([graph] if layout == "graphs" else [])]
+    before = remote_counts(remote, touched)
+    backup = {g: f"{graph}/backup/{run}/{n}" for n, g in enumerate(touched) if before.get(g)}
+
+    swapped: list[str] = []
+    try:
+        for p in data:
+            say(f"  {p.graph} ({len(p.triples)} triples) → staging")
+            upload(target, staging[p.graph], p.triples, size, say)
+        got = remote_counts(remote, staging.values())
+        for g, n in expected.items():
+            if got.get(staging[g], 0) != n:
+                raise PublishError(
+                    f"the staging copy of {g} holds {got.get(staging[g], 0)} triples, expected {n}: "
+                    "the server changed the data on the way in"
+                )
+        if backup:
+            say(f"  backing up {len(backup)} current graph(s)")
+            remote.update(" ;\n".join(f"COPY {_iri(g)} TO {_iri(b)}" for g, b in backup.items()))
+            got = remote_counts(remote, backup.values())
+            for g, b in backup.items():
+                if got.get(b, 0) != before[g]:
+                    raise PublishError(
+                        f"the backup of {g} holds {got.get(b, 0)} triples, expected {before[g]}"
+                    )
+        say("  replacing the target graphs")
+        for g in expected:
+            swapped.append(g)
+            remote.update(f"MOVE {_iri(staging[g])} TO {_iri(g)}")
+        for g in obsolete:
+            swapped.append(g)
+            remote.update(f"DROP SILENT GRAPH {_iri(g)}")
+        if layout == "graphs":
+            swapped.append(graph)
+            remote.update(_manifest_update(graph, sorted(expected)))
+        got = remote_counts(remote, [*expected, *obsolete])
+        for g, n in expected.items():
+            if got.get(g, 0) != n:
+                raise PublishError(f"after the swap {g} holds {got.get(g, 0)} triples, expected {n}")
+        for g in obsolete:
+            if got.get(g):
+                raise PublishError(f"{g} should have been dropped but still holds {got[g]} triples")
+    except (CmqError, KeyboardInterrupt) as exc:
+        problems = _rollback(remote, swapped, backup, [*staging.values(), *backup.values()], say)
+        message = f"publish failed: {exc}"
+        if swapped and not problems:
+            message += "; the previous graphs were restored"
+        elif not swapped:
+            message += "; the remote graphs were not touched"
+        if problems:
+            message += "; cleaning up also failed, " + "; ".join(problems)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise PublishError(message) from exc
+
+    for b in backup.values():
+        try:
+            remote.update(f"DROP SILENT GRAPH {_iri(b)}")
+        except CmqError as exc:
+            say(f"  warning: could not drop the backup graph {b}: {exc}")
+    report = PublishReport(graphs=expected, removed=obsolete, method=target.method)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _rollback(
+    remote: RemoteStore, swapped: list[str], backup: dict[str, str], scratch: list[str], say: Say
+) -> list[str]:
+    """Put back every target graph the swap may have changed, then drop scratch graphs.
+
+    Best effort and bounded (each request has its own retries); returns what could not be done,
+    so the error message can name the graphs a person must look at.
+    """
+    problems = []
+    for g in swapped:
+        restore = f"DROP SILENT GRAPH {_iri(g)}"
+        if g in backup:
+            restore += f" ;\nMOVE SILENT {_iri(backup[g])} TO {_iri(g)}"
+        try:
+            remote.update(restore)
+            say(f"  restored {g}")
+        except CmqError as exc:
+            kept = f" (its backup is {backup[g]})" if g in backup else ""
+            problems.append(f"{g} could not be restored{kept}: {exc}")
+    for s in scratch:
+        try:
+            remote.update(f"DROP SILENT GRAPH {_iri(s)}")
+        except CmqError as exc:
+            problems.append(f"{s} could not be dropped: {exc}")
+            break  # the endpoint is probably gone; do not wait on each graph
+    return problems

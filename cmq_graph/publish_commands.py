@@ -1,0 +1,92 @@
+"""``cmq-graph publish``: upload the built graph to a remote triple store (see :mod:`cmq_graph.publish`).
+
+There is deliberately no ``--user``/``--password`` option: a password on the command line ends up
+in ``ps`` output and shell history. Credentials come from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD``
+or ``--credentials-file``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .commands import add_store_option, store_root
+from .namespaces import compact
+from .publish import DEFAULT_GRAPH, connect, publish, read_credentials
+from .store import EmbeddedStore
+
+
+def _publish(args: argparse.Namespace) -> int:
+    credentials = read_credentials(args.credentials_file, args.endpoint)
+    target = connect(
+        args.endpoint,
+        update_endpoint=args.update_endpoint,
+        graph_store=args.graph_store,
+        method=args.method,
+        credentials=credentials,
+        timeout=args.timeout,
+        retries=args.retries,
+    )
+    kind = "Virtuoso" if target.virtuoso else "SPARQL 1.1 store"
+    print(
+        f"{kind} at {args.endpoint}: writing by "
+        + ("Graph Store Protocol" if target.method == "gsp" else "SPARQL Update"),
+        flush=True,
+    )
+    with EmbeddedStore.open(store_root(args)) as store:
+        report = publish(store, target, args.graph, layout=args.layout, batch_size=args.batch_size)
+    print(f"Published {report.triples} triples in {len(report.graphs)} graph(s) in {report.seconds:.1f} s")
+    for graph, n in sorted(report.graphs.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {n:7d}  {compact(graph)}")
+    for graph in report.removed:
+        print(f"  dropped  {compact(graph)} (no longer in the build)")
+    if args.layout == "graphs":
+        print(f"Manifest: {args.graph}")
+    return 0
+
+
+def add_parser(subs: argparse._SubParsersAction) -> None:
+    p = subs.add_parser(
+        "publish",
+        help="upload the built graph to a remote SPARQL store (Virtuoso, Fuseki, GraphDB…)",
+        description=(
+            "Upload the built graph to a remote triple store, into fresh staging graphs first, then "
+            "swap them in: a failure leaves the remote graphs as they were. Credentials: "
+            "CMQ_GRAPH_USER and CMQ_GRAPH_PASSWORD, or --credentials-file."
+        ),
+    )
+    add_store_option(p)
+    p.add_argument("--endpoint", required=True, metavar="URL", help="SPARQL query endpoint")
+    p.add_argument(
+        "--graph",
+        default=DEFAULT_GRAPH,
+        metavar="IRI",
+        help="the publication's IRI: its manifest graph (layout graphs) or the one target graph "
+        f"(layout union); default {DEFAULT_GRAPH}",
+    )
+    p.add_argument(
+        "--layout",
+        choices=["graphs", "union"],
+        default="graphs",
+        help="graphs: keep one graph per source, same IRIs as the embedded store (default); "
+        "union: everything in the --graph graph",
+    )
+    p.add_argument(
+        "--method",
+        choices=["auto", "gsp", "update"],
+        default="auto",
+        help="gsp: Graph Store Protocol POSTs; update: SPARQL Update batches (default: gsp when a "
+        "Graph Store endpoint is known, as on Virtuoso)",
+    )
+    p.add_argument("--update-endpoint", metavar="URL", help="SPARQL Update endpoint (default: derived)")
+    p.add_argument("--graph-store", metavar="URL", help="Graph Store Protocol endpoint (default: derived)")
+    p.add_argument(
+        "--credentials-file",
+        type=Path,
+        metavar="PATH",
+        help="netrc-like or KEY=VALUE file with the user and password (chmod 600)",
+    )
+    p.add_argument("--batch-size", type=int, metavar="N", help="triples per request (update: at most 500)")
+    p.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per request")
+    p.add_argument("--retries", type=int, default=3, metavar="N", help="retries on transient failures")
+    p.set_defaults(func=_publish)
