@@ -414,16 +414,25 @@ def syntax_error(text: str, where: str = "<text>") -> QueryError | None:
 
 
 def _located(message: str, text: str, where: str) -> QueryError:
+    """Oxigraph's error, placed where a person looks for it.
+
+    Oxigraph's PEG parser reports the furthest point it reached, which can be past the mistake
+    (the end of the query, for an incomplete FILTER); rdflib's parser reports the start of the
+    clause it could not read. The earlier of the two positions is shown, with the offending line.
+    """
     m = _ERROR_AT.search(message)
     if not m:
         return QueryError(f"{where}: SPARQL syntax error: {message}")
     line, col = int(m.group(1)), int(m.group(2))
-    detail = message[m.end() :].strip()
-    detail = re.sub(r"\s+", " ", detail)
+    detail = re.sub(r"\s+", " ", message[m.end() :].strip())
     if "Prefix not found" in detail:
         detail = "unknown prefix (declare it with PREFIX, or use one of: " + ", ".join(PREFIXES) + ")"
-    elif len(detail) > 300:
-        detail = detail[:300] + "…"
+    elif len(detail) > 200:
+        detail = detail[:200] + "…"
+    near = _rdflib_position(text)
+    if near is not None and (near[0], near[1]) < (line, col):
+        line, col = near[0], near[1]
+        detail = f"cannot read from {near[2]!r} on ({detail})"
     lines = text.splitlines()
     shown = ""
     if 1 <= line <= len(lines):
@@ -431,6 +440,20 @@ def _located(message: str, text: str, where: str) -> QueryError:
     err = QueryError(f"{where}, line {line}, column {col}: SPARQL syntax error: {detail}{shown}")
     err.line, err.column = line, col  # type: ignore[attr-defined]
     return err
+
+
+def _rdflib_position(text: str) -> tuple[int, int, str] | None:
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(text)
+    except ParseException as exc:
+        found = re.search(r"found '([^']*)'", str(exc))
+        return exc.lineno, exc.col, found.group(1) if found else ""
+    except Exception:
+        return None
+    return None
 
 
 def run(

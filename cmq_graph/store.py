@@ -214,7 +214,7 @@ class EmbeddedStore:
             return QueryResult("graph", graph=graph)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
 
     def quads(self) -> Iterable[ox.Quad]:
