@@ -1,0 +1,779 @@
+"""The benchmark: cmq-graph against plain rdflib (+ pySHACL) and Virtuoso, from small to large.
+
+One command::
+
+    .venv/bin/python -m benchmarks.run            # full: curated, ~10k, ~100k, ~1M triples (<30 min)
+    .venv/bin/python -m benchmarks.run --smoke    # CI: curated and ~10k triples (<2 min)
+    .venv/bin/python -m benchmarks.run --with-10m # also 10M triples, cmq-graph alone
+
+For each size it writes synthetic curated tables (:mod:`cmq_graph.synth`, under
+``benchmarks/out/``, never ``data/``), then measures each engine in a subprocess of its own
+(:mod:`benchmarks.worker`): build by stage, load rate, store size, every catalogue query cold and
+warm, and the subprocess's peak RSS. Ratios engine / cmq-graph are computed pair by pair within
+the run (the machine is shared and noisy: absolute seconds are context, ratios are the result),
+and every query's answer is compared across engines: a fast wrong answer is not a result.
+
+Results go to ``benchmarks/results/``: ``report.md``, ``report.json`` and ``scaling.png``
+(``smoke-*`` in smoke mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmq_graph import catalog, paths
+from cmq_graph.namespaces import ID
+from cmq_graph.synth import PREFIX, SynthConfig, campuses_for_triples, write
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+WORK = HERE / "out"
+ENGINES = ("cmq", "virtuoso", "rdflib")
+LABELS = {
+    "cmq": "cmq-graph (Oxigraph on disk)",
+    "cmq-mem": "cmq-graph (Oxigraph in memory)",
+    "rdflib": "rdflib + pySHACL (in memory)",
+    "virtuoso": "Virtuoso 7 (loopback)",
+}
+SIZES = {"curated": 0, "3k": 3_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+
+
+@dataclass
+class Settings:
+    """What one run measures; the defaults are the full run."""
+
+    sizes: list[str] = field(default_factory=lambda: ["curated", "10k", "100k", "1m"])
+    engines: list[str] = field(default_factory=lambda: list(ENGINES))
+    repeats: int = 5
+    timeout: float = 120.0  # one query run, any engine
+    query_budget: float = 30.0  # warm repeats of one query stop beyond this
+    validate_cap: int = 150_000  # pySHACL (both pipelines) above this is too slow for the time box
+    rdflib_cap: int = 1_000_000
+    virtuoso_cap: int = 1_000_000
+    cmq_only_above: int = 1_000_000
+    worker_timeout: float = 1500.0
+    seed: int = 1
+    prefix: str = ""
+    in_memory: bool = True
+    smoke: bool = False
+    ontology: str = str(paths.ONTOLOGY_DIR)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+def prepare_data(size: str, settings: Settings) -> dict[str, Any] | None:
+    """The data folder for ``size``: the project's ``data/``, or synthetic tables written for it."""
+    if size == "curated":
+        if not (paths.DATA_DIR / "sources.csv").exists():
+            return None
+        return {"size": size, "data": str(paths.DATA_DIR), "synthetic": False, "campuses": None}
+    target = SIZES[size]
+    campuses = campuses_for_triples(target)
+    folder = WORK / f"data-{size}-seed{settings.seed}"
+    marker = folder / ".complete"
+    cfg = SynthConfig(campuses=campuses, seed=settings.seed)
+    if not (marker.exists() and marker.read_text() == repr(cfg)):
+        shutil.rmtree(folder, ignore_errors=True)
+        start = time.perf_counter()
+        write(folder, cfg)
+        marker.write_text(repr(cfg))
+        log(f"  synthetic {size}: {campuses} campuses written in {time.perf_counter() - start:.1f} s")
+    return {"size": size, "data": str(folder), "synthetic": True, "campuses": campuses}
+
+
+def _csv(folder: Path, table: str) -> list[dict[str, str]]:
+    path = folder / f"{table}.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def synthetic_stand_in(folder: Path, kind: str, key: str) -> str | None:
+    """A synthetic entity to put where a query's default names a curated one.
+
+    The same key under ``synth-`` if it exists (``region-28``), else the most connected entity of
+    that kind (a campus with many members, the most popular partner): the heavy case, not an
+    empty answer.
+    """
+    tables = {"campus": "campuses", "organisation": "organisations", "territory": "territories"}
+    table = tables.get(
+        kind, {"label": "labels", "labelling": "labellings", "membership": "memberships"}.get(kind)
+    )
+    if table is None:
+        return None
+    ids = [r["id"] for r in _csv(folder, table)]
+    if f"{PREFIX}{key}" in ids:
+        return f"{PREFIX}{key}"
+    members = _csv(folder, "memberships")
+    if kind == "organisation":
+        return Counter(m["member"] for m in members).most_common(1)[0][0] if members else None
+    if kind == "campus":
+        return Counter(m["organisation"] for m in members).most_common(1)[0][0] if members else None
+    if kind == "territory":
+        words = [w for w in ("region", "academie", "departement", "commune") if key.startswith(w)]
+        for ident in ids:
+            if words and ident.startswith(f"{PREFIX}{words[0]}"):
+                return ident
+    return ids[0] if ids else None
+
+
+def query_plan(dataset: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every catalogue query runnable on this data, with its parameters; and the ones left out."""
+    plan, skipped = [], []
+    folder = Path(dataset["data"])
+    for name, q in sorted(catalog.catalogue().items()):
+        if any(p.required for p in q.params):
+            skipped.append(f"{name}: required parameter without default")
+            continue
+        params: dict[str, str] = {}
+        if dataset["synthetic"]:
+            for p in q.params:
+                if p.type not in ("iri", "term") or p.default is None:
+                    continue
+                try:
+                    iri = str(catalog.expand_iri(p.default))
+                except Exception:
+                    continue
+                if not iri.startswith(ID):
+                    continue
+                kind, _, key = iri[len(ID) :].partition("/")
+                stand_in = synthetic_stand_in(folder, kind, key)
+                if stand_in:
+                    params[p.name] = f"<{ID}{kind}/{stand_in}>"
+        plan.append({"name": name, "params": params})
+    return plan, skipped
+
+
+# -- running the workers --------------------------------------------------------------------
+
+
+def run_worker(spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Run one engine in a subprocess; add its wall time and peak RSS (``wait4``'s ru_maxrss)."""
+    work = Path(spec["work"])
+    work.mkdir(parents=True, exist_ok=True)
+    spec_path = work / "spec.json"
+    spec["out"] = str(work / "result.json")
+    spec_path.write_text(json.dumps(spec))
+    Path(spec["out"]).unlink(missing_ok=True)
+    start = time.perf_counter()
+    with (work / "worker.log").open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", str(spec_path)],
+            cwd=paths.PROJECT_ROOT,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(settings.worker_timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    out = Path(spec["out"])
+    if out.exists():
+        result = json.loads(out.read_text())
+    else:
+        tail = (work / "worker.log").read_text(errors="replace")[-2000:]
+        why = (
+            f"killed after {settings.worker_timeout:.0f} s" if killed.is_set() else f"exit {proc.returncode}"
+        )
+        result = {"ok": False, "error": f"worker {why}: {tail}"}
+    result["wall"] = wall
+    result["peak_rss_kib"] = usage.ru_maxrss  # kilobytes on Linux
+    return result
+
+
+def run_virtuoso(spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Start a fresh server for this size, run the Virtuoso worker, read the server's memory and
+    database size, stop it."""
+    from .virtuoso_engine import helper_module, peak_rss_kib, start_server
+
+    if helper_module() is None or shutil.which("virtuoso-t") is None:
+        return {"ok": False, "skipped": "Virtuoso not available (virtuoso-t or tests/virtuoso.py missing)"}
+    server_dir = Path(spec["work"]) / "server"
+    shutil.rmtree(server_dir, ignore_errors=True)
+    server_dir.mkdir(parents=True)
+    start = time.perf_counter()
+    try:
+        server = start_server(server_dir)
+    except Exception as exc:
+        return {"ok": False, "skipped": f"Virtuoso did not start: {exc}"[:500]}
+    started = time.perf_counter() - start
+    try:
+        spec["virtuoso"] = {
+            "sparql": server.sparql,
+            "sparql_auth": server.sparql_auth,
+            "graph_crud_auth": server.graph_crud_auth,
+        }
+        result = run_worker(spec, settings)
+        result["client_peak_rss_kib"] = result.pop("peak_rss_kib", None)
+        result["peak_rss_kib"] = peak_rss_kib(server.process.pid)
+        result["server_start"] = started
+        with contextlib.suppress(Exception):
+            server.isql("checkpoint;", timeout=300)
+        result["store_bytes"] = sum(
+            p.stat().st_size for p in server.directory.glob("virtuoso*") if p.suffix in (".db", ".trx")
+        )
+    finally:
+        server.stop()
+        shutil.rmtree(server_dir, ignore_errors=True)
+    return result
+
+
+def measure_size(dataset: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    size = dataset["size"]
+    plan, skipped = query_plan(dataset)
+    out: dict[str, Any] = {"dataset": dataset, "plan": plan, "skipped_queries": skipped, "engines": {}}
+    base = {
+        "data": dataset["data"],
+        "ontology": settings.ontology,
+        "plan": plan,
+        "repeats": settings.repeats,
+        "timeout": settings.timeout,
+        "query_budget": settings.query_budget,
+    }
+    target = SIZES[size] or 0
+    validate = target <= settings.validate_cap
+    work = WORK / f"run-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    engines = [e for e in settings.engines if e == "cmq" or target <= settings.cmq_only_above]
+
+    log(f"{size}: cmq-graph (validation {'on' if validate else 'off'})")
+    cmq = run_worker(
+        {
+            **base,
+            "engine": "cmq",
+            "work": str(work / "cmq"),
+            "validate": validate,
+            "in_memory": settings.in_memory,
+        },
+        settings,
+    )
+    cmq["validated"] = validate
+    out["engines"]["cmq"] = cmq
+    if not cmq.get("ok"):
+        log(f"  cmq-graph failed: {cmq.get('error', '')[:300]}")
+    triples = cmq.get("triples") or target
+    out["triples"] = triples
+    if "virtuoso" in engines:
+        if triples > settings.virtuoso_cap * 1.3:
+            out["engines"]["virtuoso"] = {"ok": False, "skipped": "above the Virtuoso size cap"}
+        elif not cmq.get("ok"):
+            out["engines"]["virtuoso"] = {"ok": False, "skipped": "no cmq-graph store to publish"}
+        else:
+            log(f"{size}: Virtuoso")
+            spec = {**base, "engine": "virtuoso", "work": str(work / "virtuoso"), "validate": False}
+            spec["store_root"] = str(work / "cmq" / "store")
+            out["engines"]["virtuoso"] = run_virtuoso(spec, settings)
+    if "rdflib" in engines:
+        if triples > settings.rdflib_cap * 1.3:
+            out["engines"]["rdflib"] = {"ok": False, "skipped": f"capped at {settings.rdflib_cap:,} triples"}
+        else:
+            log(f"{size}: rdflib (pySHACL {'on' if validate else 'off'})")
+            spec = {**base, "engine": "rdflib", "work": str(work / "rdflib"), "validate": validate}
+            rd = run_worker(spec, settings)
+            rd["validated"] = validate
+            out["engines"]["rdflib"] = rd
+    for name, res in out["engines"].items():
+        if res.get("ok"):
+            peak = (res.get("peak_rss_kib") or 0) / 1024
+            log(f"  {name}: build {res.get('build_total') or 0:.1f} s, peak {peak:.0f} MiB")
+        else:
+            log(f"  {name}: {res.get('skipped') or res.get('error', '')[:300]}")
+    out["equality"] = compare(out)
+    return out
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+
+def _answers(out: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """engine -> query -> entry, including cmq-graph's in-memory reads as engine ``cmq-mem``."""
+    answers = {}
+    for engine, res in out["engines"].items():
+        if res.get("ok"):
+            answers[engine] = res.get("queries", {})
+            if engine == "cmq" and res.get("queries_in_memory"):
+                answers["cmq-mem"] = res["queries_in_memory"]
+    return answers
+
+
+def compare(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per query: do all engines that answered return the same rows (canonical, sorted)?"""
+    answers = _answers(out)
+    verdicts = {}
+    for item in out["plan"]:
+        name = item["name"]
+        digests = {e: a[name]["digest"] for e, a in answers.items() if name in a and "digest" in a[name]}
+        errors = {e: a[name]["error"] for e, a in answers.items() if name in a and "error" in a[name]}
+        rows = {e: answers[e][name]["rows"] for e in digests}
+        if len(set(digests.values())) > 1:
+            status = "DIFFERENT"
+        elif len(digests) >= 2:
+            status = "same"
+        else:
+            status = "single engine"
+        verdicts[name] = {"status": status, "rows": rows, "errors": errors, "digests": digests}
+    return verdicts
+
+
+def _median_latency(entries: dict[str, Any], names: list[str]) -> float | None:
+    values = [entries[n]["median"] for n in names if n in entries and "median" in entries[n]]
+    return statistics.median(values) if values else None
+
+
+def ratios(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """engine / cmq-graph for build, per query and memory, from this run's own measurements."""
+    answers = _answers(out)
+    cmq = out["engines"].get("cmq", {})
+    result = {}
+    for engine, res in out["engines"].items():
+        if engine == "cmq" or not res.get("ok") or not cmq.get("ok"):
+            continue
+        per_query = {}
+        for name, entry in answers[engine].items():
+            mine = answers["cmq"].get(name, {})
+            if "median" in entry and mine.get("median"):
+                per_query[name] = entry["median"] / mine["median"]
+            elif entry.get("timeout") and mine.get("median"):
+                per_query[name] = float("inf")
+        finite = sorted(per_query.values())
+        both_validated = res.get("validated") == cmq.get("validated")
+        result[engine] = {
+            "build": res["build_total"] / cmq["build_total"]
+            if res.get("build_total") and both_validated
+            else None,
+            "build_validated": bool(res.get("validated") and cmq.get("validated")),
+            "query_median_ratio": statistics.median(finite) if finite else None,
+            "query_min_ratio": finite[0] if finite else None,
+            "per_query": per_query,
+            "memory": (cmq.get("peak_rss_kib") or 0) / res["peak_rss_kib"]
+            if res.get("peak_rss_kib")
+            else None,
+        }
+    return result
+
+
+def targets(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets, read from this run's figures (met, missed, or not measured)."""
+    found: list[dict[str, Any]] = []
+
+    def add(name: str, value: str, met: bool | None, note: str = "") -> None:
+        found.append({"target": name, "value": value, "met": met, "note": note})
+
+    at = next(
+        (s for s in ("1m", "100k", "10k") if s in runs and runs[s]["engines"].get("cmq", {}).get("ok")), None
+    )
+    if at is None:
+        return found
+    r = runs[at]["ratios"]
+    note = "" if at == "1m" else f"measured at {at}: 1M not in this run"
+    rd = r.get("rdflib", {})
+    if rd.get("query_median_ratio") is not None:
+        v = rd["query_median_ratio"]
+        add("catalogue median ≥ 20× faster than rdflib at 1M", f"{v:.1f}×", v >= 20, note)
+    else:
+        add("catalogue median ≥ 20× faster than rdflib at 1M", "not measured", None, note)
+    vi = r.get("virtuoso", {})
+    if vi.get("per_query"):
+        worst_name, worst = min(vi["per_query"].items(), key=lambda kv: kv[1])
+        add(
+            "no query slower than 2× Virtuoso at 1M",
+            f"worst: {worst_name} at {1 / worst:.2f}× Virtuoso's time" if worst else "n/a",
+            (1 / worst) <= 2 if worst else None,
+            note,
+        )
+    else:
+        add("no query slower than 2× Virtuoso at 1M", "not measured (Virtuoso unavailable)", None, note)
+    # Build with validation: the largest size where both pipelines validated.
+    both = [
+        s
+        for s in ("1m", "100k", "10k")
+        if s in runs and runs[s]["ratios"].get("rdflib", {}).get("build_validated")
+    ]
+    if both:
+        s = both[0]
+        v = runs[s]["ratios"]["rdflib"]["build"]
+        add(
+            "build with validation ≥ 10× faster than rdflib + pySHACL",
+            f"{v:.1f}× at {s}",
+            v >= 10,
+            "" if s == "1m" else f"pySHACL capped: largest size validated by both is {s}",
+        )
+    cost = {}
+    for s in ("100k", "1m"):
+        res = runs.get(s, {}).get("engines", {}).get("cmq", {})
+        if res.get("ok"):
+            st = res["stages"]
+            no_val = sum(v for k, v in st.items() if v and k not in ("validate", "export"))
+            cost[s] = (no_val / res["triples"], res["build_total"] / res["triples"], res.get("validated"))
+    if len(cost) == 2:
+        v = cost["1m"][0] / cost["100k"][0]
+        add(
+            "near-linear build: per-triple cost at 1M within 1.3× of 100k",
+            f"{v:.2f}× (map + load + other, validation excluded)",
+            v <= 1.3,
+            "validation is capped, so it is compared on the stages both sizes ran",
+        )
+    if rd.get("memory") is not None:
+        v = rd["memory"]
+        add("peak memory at 1M ≤ 40 % of rdflib's", f"{100 * v:.0f} %", v <= 0.4, note)
+    big = runs.get("10m", {}).get("engines", {}).get("cmq", {})
+    if big:
+        if big.get("ok"):
+            small = {n: e for n, e in big["queries"].items() if e.get("rows", 10**9) < 1000}
+            slow = {
+                n: e.get("median") for n, e in small.items() if e.get("median") is None or e["median"] >= 1
+            }
+            add(
+                "10M builds; every query returning < 1,000 rows answers in < 1 s",
+                f"built {big['triples']:,} triples in {big['build_total']:.0f} s; "
+                f"{len(small) - len(slow)}/{len(small)} small queries under 1 s",
+                not slow,
+                ", ".join(f"{n}: {v}" for n, v in slow.items()),
+            )
+        else:
+            add("10M builds", "failed", False, big.get("error", "")[:200])
+    return found
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def _s(v: float | None, digits: int = 2) -> str:
+    if v is None:
+        return "—"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}f}"
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v * 1000:,.0f}" if v >= 1 else f"{v * 1000:.2f}"
+
+
+def _mib(kib: int | None) -> str:
+    return "—" if not kib else f"{kib / 1024:,.0f}"
+
+
+def _bytes(n: int | None) -> str:
+    return "—" if not n else f"{n / 2**20:,.1f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    lines = [
+        f"# cmq-graph benchmark — {'smoke' if s['smoke'] else 'full'} run",
+        "",
+        f"{report['started']} · {report['machine']} · Python {report['python']} · "
+        f"pyoxigraph {report['versions'].get('pyoxigraph')}, rdflib {report['versions'].get('rdflib')}, "
+        f"pySHACL {report['versions'].get('pyshacl')}, Virtuoso {report['versions'].get('virtuoso', '—')} · "
+        f"total {report['elapsed'] / 60:.1f} min",
+        "",
+        f"Sizes: {', '.join(s['sizes'])}. Synthetic data from `cmq-graph synth` (seed {s['seed']}). "
+        f"pySHACL validation (in both pipelines) up to {s['validate_cap']:,} triples; rdflib up to "
+        f"{s['rdflib_cap']:,} triples; queries: 1 cold run + up to {s['repeats']} warm runs "
+        f"(median), {s['timeout']:.0f} s timeout per run.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met | note |",
+        "|---|---|---|---|",
+    ]
+    for t in report["targets"]:
+        met = {True: "yes", False: "**no**", None: "—"}[t["met"]]
+        lines.append(f"| {t['target']} | {t['value']} | {met} | {t['note']} |")
+    lines += [
+        "",
+        "## Build",
+        "",
+        "Seconds per stage: map (read ontology + map tables), validate (pySHACL, RDFS inference), "
+        "load (into the store), other (what `build()` does outside its stages), export (N-Triples "
+        "dump; rdflib: N-Quads). Load rate = quads / load s (rdflib: / map s, its graph is built "
+        "while mapping; Virtuoso: publish upload). Peak RSS of the engine's process "
+        "(Virtuoso: the server's VmHWM).",
+        "",
+        "| size | triples | engine | map | validate | load | other | export | build total | load rate (q/s) "
+        "| peak RSS MiB | on disk MiB | × cmq build | cmq mem / engine |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, run in report["runs"].items():
+        for engine, res in run["engines"].items():
+            if not res.get("ok"):
+                lines.append(
+                    f"| {size} | {run.get('triples', 0):,} | {LABELS[engine]} | "
+                    + " | ".join(["—"] * 10)
+                    + f" | {(res.get('skipped') or res.get('error', ''))[:80]} |"
+                )
+                continue
+            st = res["stages"]
+            rt = run["ratios"].get(engine, {})
+            val = (
+                _s(st.get("validate"))
+                if st.get("validate") is not None
+                else ("off" if engine != "virtuoso" else "—")
+            )
+            lines.append(
+                f"| {size} | {res.get('triples') or run.get('triples', 0):,} | {LABELS[engine]} "
+                f"| {_s(st.get('map'))} | {val} | {_s(st.get('load'))} | {_s(st.get('other'))} "
+                f"| {_s(st.get('export'))} | {_s(res.get('build_total'))} | {_s(res.get('load_rate'), 0)} "
+                f"| {_mib(res.get('peak_rss_kib'))} "
+                f"| {_bytes(res.get('store_bytes'))} | {_s(rt.get('build'))} | {_s(rt.get('memory'))} |"
+            )
+    lines += ["", "## Catalogue queries", ""]
+    lines.append(
+        "Milliseconds: cold (first run after opening) / warm median; rows; the answers of all "
+        "engines compared (canonical rows, sorted)."
+    )
+    for size, run in report["runs"].items():
+        answers = _answers(run)
+        engines = list(answers)
+        if not engines:
+            continue
+        lines += ["", f"### {size} ({run.get('triples', 0):,} triples)", ""]
+        head = "| query | rows | " + " | ".join(LABELS[e] for e in engines) + " | same answers |"
+        lines += [head, "|---|---:|" + "---:|" * len(engines) + "---|"]
+        for item in run["plan"]:
+            name = item["name"]
+            eq = run["equality"][name]
+            cells = []
+            for e in engines:
+                entry = answers[e].get(name, {})
+                if "median" in entry:
+                    cells.append(f"{_ms(entry['cold'])} / {_ms(entry['median'])}")
+                else:
+                    cells.append(entry.get("error", "—")[:40])
+            rows = next(iter(eq["rows"].values()), "—")
+            status = eq["status"] if eq["status"] != "DIFFERENT" else "**DIFFERENT** " + str(eq["rows"])
+            lines.append(f"| {name} | {rows} | " + " | ".join(cells) + f" | {status} |")
+        meds = [_median_latency(answers[e], [i["name"] for i in run["plan"]]) for e in engines]
+        lines.append("| **median over the catalogue** | | " + " | ".join(f"{_ms(m)}" for m in meds) + " | |")
+        rt = run["ratios"]
+        parts = [
+            f"{LABELS[e]}: median ratio {_s(v.get('query_median_ratio'))}×, "
+            f"lowest {_s(v.get('query_min_ratio'))}×"
+            for e, v in rt.items()
+        ]
+        if parts:
+            lines += ["", "Per-query time ratio engine / cmq-graph (on disk): " + "; ".join(parts) + "."]
+        if run["skipped_queries"]:
+            lines += ["", "Not run: " + "; ".join(run["skipped_queries"])]
+    bad = [
+        (size, name, eq)
+        for size, run in report["runs"].items()
+        for name, eq in run["equality"].items()
+        if eq["status"] == "DIFFERENT"
+    ]
+    lines += ["", "## Same answers?", ""]
+    if bad:
+        lines += [f"- **{size} {name}**: rows {eq['rows']}" for size, name, eq in bad]
+    else:
+        checked = sum(
+            1 for run in report["runs"].values() for eq in run["equality"].values() if eq["status"] == "same"
+        )
+        lines.append(f"All engines returned the same rows for every query at every size ({checked} checks).")
+    if report.get("notes"):
+        lines += ["", "## Notes", "", *[f"- {n}" for n in report["notes"]]]
+    lines += ["", f"![time against size]({report['plot']})", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Log–log: build time and catalogue median latency against triples, one line per engine."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    series: dict[str, list[tuple[int, float, float | None, bool]]] = {}
+    for run in report["runs"].values():
+        answers = _answers(run)
+        names = [i["name"] for i in run["plan"]]
+        for engine, res in run["engines"].items():
+            if not res.get("ok"):
+                continue
+            triples = res.get("triples") or run["triples"]
+            series.setdefault(engine, []).append(
+                (
+                    triples,
+                    res["build_total"],
+                    _median_latency(answers[engine], names),
+                    bool(res.get("validated")),
+                )
+            )
+        if "cmq-mem" in answers:
+            triples = run["triples"]
+            series.setdefault("cmq-mem", []).append(
+                (triples, float("nan"), _median_latency(answers["cmq-mem"], names), False)
+            )
+    for engine, points in series.items():
+        points.sort()
+        xs = [p[0] for p in points]
+        if engine != "cmq-mem":
+            ax1.plot(xs, [p[1] for p in points], marker="o", label=LABELS[engine])
+            for x, y, _q, validated in points:
+                if not validated and engine != "virtuoso":
+                    ax1.plot([x], [y], marker="o", mfc="white", color=ax1.lines[-1].get_color())
+        q = [(x, p[2]) for x, p in zip(xs, points, strict=True) if p[2]]
+        if q:
+            ax2.plot([a for a, _ in q], [b * 1000 for _, b in q], marker="o", label=LABELS[engine])
+    ax1.set(
+        xscale="log",
+        yscale="log",
+        xlabel="triples",
+        ylabel="build time (s)",
+        title="Build (filled: with SHACL validation; open: without)",
+    )
+    ax2.set(
+        xscale="log",
+        yscale="log",
+        xlabel="triples",
+        ylabel="median query latency (ms)",
+        title="Catalogue queries, median of warm medians",
+    )
+    for ax in (ax1, ax2):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for pkg in ("pyoxigraph", "rdflib", "pyshacl"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[pkg] = metadata.version(pkg)
+    if shutil.which("virtuoso-t"):
+        with contextlib.suppress(Exception):
+            text = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True, timeout=10)
+            for line in (text.stdout + text.stderr).splitlines():
+                if "Version" in line:
+                    out["virtuoso"] = line.split("Version", 1)[1].strip().split()[0]
+                    break
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="small sizes, few repeats (CI, < 2 min)")
+    ap.add_argument("--sizes", nargs="+", choices=list(SIZES), help="sizes to run (default: all but 10m)")
+    ap.add_argument("--with-10m", action="store_true", help="add 10M triples, cmq-graph alone")
+    ap.add_argument("--engines", nargs="+", choices=ENGINES, help="engines to run (default: all)")
+    ap.add_argument("--repeats", type=int, help="warm runs per query")
+    ap.add_argument("--validate-cap", type=int, help="largest size (triples) validated with pySHACL")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ontology", type=Path, default=paths.ONTOLOGY_DIR, help="ontology folder")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = ap.parse_args(argv)
+
+    settings = Settings(seed=args.seed)
+    if args.smoke:
+        settings = Settings(
+            sizes=["curated", "3k", "10k"],
+            repeats=3,
+            timeout=30,
+            query_budget=5,
+            worker_timeout=300,
+            seed=args.seed,
+            prefix="smoke-",
+            smoke=True,
+        )
+    if args.sizes:
+        settings.sizes = args.sizes
+    if args.with_10m and "10m" not in settings.sizes:
+        settings.sizes.append("10m")
+    if args.engines:
+        settings.engines = args.engines
+    if args.repeats:
+        settings.repeats = args.repeats
+    settings.ontology = str(args.ontology)
+    if args.validate_cap is not None:
+        settings.validate_cap = args.validate_cap
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    report: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib()} GiB RAM",
+        "python": platform.python_version(),
+        "versions": versions(),
+        "settings": asdict(settings),
+        "runs": {},
+        "notes": [],
+    }
+    for size in settings.sizes:
+        dataset = prepare_data(size, settings)
+        if dataset is None:
+            report["notes"].append(f"{size}: skipped (data/ has no curated tables yet)")
+            log(f"{size}: skipped, no curated data")
+            continue
+        run = measure_size(dataset, settings)
+        run["ratios"] = ratios(run)
+        report["runs"][size] = run
+    report["elapsed"] = time.time() - started
+    report["targets"] = targets(report["runs"])
+    if "virtuoso" in settings.engines and not any(
+        r["engines"].get("virtuoso", {}).get("ok") for r in report["runs"].values()
+    ):
+        report["notes"].append("Virtuoso was not measured (see the build table for why).")
+    plot_path = args.out / f"{settings.prefix}scaling.png"
+    report["plot"] = plot_path.name
+    plot(report, plot_path)
+    (args.out / f"{settings.prefix}report.json").write_text(json.dumps(report, indent=1, default=str))
+    (args.out / f"{settings.prefix}report.md").write_text(markdown(report))
+    same = all(eq["status"] != "DIFFERENT" for r in report["runs"].values() for eq in r["equality"].values())
+    log(
+        f"done in {report['elapsed'] / 60:.1f} min; answers {'all the same' if same else 'DIFFER'}; "
+        f"report: {args.out / (settings.prefix + 'report.md')}"
+    )
+    return 0 if same else 1
+
+
+def _mem_gib() -> int:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    except (ValueError, OSError):
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

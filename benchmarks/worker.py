@@ -1,0 +1,241 @@
+"""One engine at one size, in a process of its own: build, export, then every catalogue query.
+
+Run by :mod:`benchmarks.run` as ``python -m benchmarks.worker SPEC.json``; it writes its figures
+to ``SPEC["out"]``. A process per measurement is what makes peak memory meaningful (the parent
+reads this process's ``ru_maxrss`` when it exits) and keeps one engine's caches and garbage from
+flattering or penalising the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import statistics
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from cmq_graph import catalog
+from cmq_graph.store import GraphStore
+
+from .engines import RdflibStore, Timeout, deadline
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+def du(path: Path) -> int:
+    """Bytes of the files under ``path`` (the store's footprint on disk)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_queries(store: GraphStore, spec: dict[str, Any]) -> dict[str, Any]:
+    """Cold run (first after opening) then warm repeats of every planned query, with answers hashed.
+
+    A query that overruns ``timeout`` on its cold run is not repeated; warm repeats stop early
+    when they would exceed ``query_budget`` seconds in all.
+    """
+    queries = catalog.catalogue(Path(spec["queries_dir"]) if spec.get("queries_dir") else None)
+    out: dict[str, Any] = {}
+    timeout = spec.get("timeout") or None
+    for item in spec["plan"]:
+        name, params = item["name"], item.get("params") or {}
+        q = queries[name]
+        entry: dict[str, Any] = {"params": params}
+        try:
+            start = time.perf_counter()
+            with deadline(timeout):
+                result = catalog.run(store, q, params)
+            entry["cold"] = time.perf_counter() - start
+            comparable = catalog.comparable(result)
+            rows = comparable[2] if comparable[0] == "select" else comparable[1]
+            entry["rows"] = len(rows) if isinstance(rows, list) else int(bool(rows))
+            entry["digest"] = hashlib.sha256(repr(comparable).encode()).hexdigest()[:16]
+            entry["sample"] = [list(r) for r in rows[:3]] if isinstance(rows, list) else rows
+            del result, comparable
+            warm: list[float] = []
+            budget = spec.get("query_budget", 60.0)
+            spent = 0.0
+            for _ in range(spec.get("repeats", 5)):
+                if warm and spent + warm[-1] > budget:
+                    break
+                start = time.perf_counter()
+                with deadline(timeout):
+                    catalog.run(store, q, params)
+                warm.append(time.perf_counter() - start)
+                spent += warm[-1]
+            entry["warm"] = warm
+            entry["median"] = statistics.median(warm) if warm else entry["cold"]
+        except Timeout as exc:
+            entry["error"] = f"timeout ({exc})"
+            entry["timeout"] = True
+        except Exception as exc:  # one failing query must not lose the others' figures
+            entry["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        out[name] = entry
+        gc.collect()
+    return out
+
+
+def cmq(spec: dict[str, Any]) -> dict[str, Any]:
+    """cmq-graph: :func:`cmq_graph.build.build`, its export, and the catalogue on its store."""
+    from cmq_graph.build import build
+    from cmq_graph.export import export
+    from cmq_graph.store import EmbeddedStore, current_generation
+
+    work = Path(spec["work"])
+    root = work / "store"
+    start = time.perf_counter()
+    report = build(Path(spec["data"]), Path(spec["ontology"]), root, validate=spec["validate"], say=_quiet)
+    total = time.perf_counter() - start
+    st = report.stages
+    stages = {
+        "map": st.get("read ontology", 0.0) + st.get("map tables", 0.0),
+        "validate": st.get("validate"),
+        "load": st.get("load", 0.0),
+    }
+    # What build() does outside its named stages (counting the distinct triples of the store).
+    stages["other"] = total - sum(v for v in stages.values() if v)
+    gen = current_generation(root)
+    assert gen is not None
+    result: dict[str, Any] = {
+        "triples": report.triples,
+        "quads": report.quads,
+        "rows": sum(report.rows.values()),
+    }
+    result["store_bytes"] = du(gen)
+    with EmbeddedStore.open(root) as store:
+        dump = work / "export.nt"
+        start = time.perf_counter()
+        with dump.open("wb") as fh:
+            export(store, "nt", fh)
+        stages["export"] = time.perf_counter() - start
+        result["export_bytes"] = dump.stat().st_size
+        dump.unlink()
+    result["stages"] = stages
+    result["build_total"] = total
+    result["load_rate"] = report.quads / stages["load"] if stages["load"] else None
+    # The product's read path: the on-disk store, read-only (cmq-graph query).
+    with EmbeddedStore.open(root) as store:
+        result["queries"] = run_queries(store, spec)
+    if spec.get("in_memory"):
+        start = time.perf_counter()
+        with EmbeddedStore.open(root, in_memory=True) as store:
+            result["in_memory_open"] = time.perf_counter() - start
+            result["queries_in_memory"] = run_queries(store, spec)
+    return result
+
+
+def rdflib_engine(spec: dict[str, Any]) -> dict[str, Any]:
+    """rdflib + pySHACL: map into an in-memory Dataset, validate the union, query with rdflib."""
+    from pyshacl import validate as shacl_validate
+    from rdflib import Dataset, Graph, URIRef
+
+    from cmq_graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, VOCAB_GRAPH
+
+    from .naive import map_into, union_of_sources
+
+    ds = Dataset(default_union=True)
+    stages: dict[str, float | None] = {}
+    start = time.perf_counter()
+    rows = map_into(ds, Path(spec["data"]), Path(spec["ontology"]))
+    stages["map"] = time.perf_counter() - start
+    triples = len(set(ds.triples((None, None, None))))
+    quads = len(ds)
+    stages["validate"] = None
+    if spec["validate"]:
+        start = time.perf_counter()
+        data = union_of_sources(ds)
+        onto = Graph()
+        for g in (ONTOLOGY_GRAPH, VOCAB_GRAPH):
+            for t in ds.graph(URIRef(g)):
+                onto.add(t)
+        conforms, _, text = shacl_validate(
+            data,
+            shacl_graph=ds.graph(URIRef(SHAPES_GRAPH)),
+            ont_graph=onto,
+            inference="rdfs",
+            allow_warnings=True,
+        )
+        stages["validate"] = time.perf_counter() - start
+        del data, onto
+        if not conforms:
+            raise RuntimeError(f"pySHACL says the graph does not conform:\n{text[:2000]}")
+    # The in-memory graph *is* the store: mapping filled it, there is no separate load.
+    stages["load"] = None
+    work = Path(spec["work"])
+    dump = work / "export.nt"
+    start = time.perf_counter()
+    with dump.open("wb") as fh:
+        # N-Quads: rdflib's N-Triples writer would only see the (empty) default graph.
+        ds.serialize(destination=fh, format="nquads")
+    stages["export"] = time.perf_counter() - start
+    export_bytes = dump.stat().st_size
+    dump.unlink()
+    result: dict[str, Any] = {
+        "triples": triples,
+        "quads": quads,
+        "rows": rows,
+        "stages": stages,
+        "build_total": sum(v for k, v in stages.items() if v and k != "export"),
+        "load_rate": quads / stages["map"] if stages["map"] else None,
+        "store_bytes": None,
+        "export_bytes": export_bytes,
+    }
+    result["queries"] = run_queries(RdflibStore(ds), spec)
+    return result
+
+
+def virtuoso(spec: dict[str, Any]) -> dict[str, Any]:
+    """Virtuoso on loopback, loaded with cmq-graph's publish, queried over the SPARQL protocol."""
+    from .virtuoso_engine import load_and_open
+
+    stages: dict[str, float | None] = {"map": None, "validate": None}
+    start = time.perf_counter()
+    store, info = load_and_open(spec)
+    stages["load"] = time.perf_counter() - start
+    stages["export"] = None
+    result: dict[str, Any] = {
+        "triples": info.get("triples"),
+        "quads": info.get("quads"),
+        "stages": stages,
+        "build_total": stages["load"],
+        "load_rate": info["quads"] / stages["load"] if info.get("quads") and stages["load"] else None,
+        "store_bytes": None,
+        "load_method": info.get("method"),
+    }
+    try:
+        result["queries"] = run_queries(store, spec)
+    finally:
+        with contextlib.suppress(Exception):
+            store.close()
+    return result
+
+
+ENGINES = {"cmq": cmq, "rdflib": rdflib_engine, "virtuoso": virtuoso}
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    out = Path(spec["out"])
+    try:
+        result = ENGINES[spec["engine"]](spec)
+        result["ok"] = True
+    except Exception as exc:
+        result = {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}"[:4000],
+            "trace": traceback.format_exc(),
+        }
+    out.write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
