@@ -11,6 +11,7 @@ from dataclasses import replace
 from . import catalog, results
 from .commands import add_store_option, store_root
 from .errors import CmqError, QueryError
+from .namespaces import sparql_prefixes
 from .store import EmbeddedStore, GraphStore
 
 
@@ -88,7 +89,10 @@ def _queries(args: argparse.Namespace) -> int:
         return 0
     if args.name:
         q = catalog.resolve(args.name)
-        print(describe(q))
+        if args.text:
+            sys.stdout.write(sparql_prefixes() + q.text)
+        else:
+            print(describe(q))
         return 0
     for q in queries.values():
         params = " ".join(p.signature() for p in q.params)
@@ -124,6 +128,9 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", nargs="?", help="show one query's documentation")
     p.add_argument("--check", action="store_true", help="check headers, syntax and parameters")
+    p.add_argument(
+        "--text", action="store_true", help="print the query with PREFIX lines, to paste into another tool"
+    )
     p.set_defaults(func=_queries)
 
     p = subs.add_parser(
