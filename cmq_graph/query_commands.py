@@ -67,8 +67,10 @@ def _query(args: argparse.Namespace) -> int:
         shown = result
         if args.limit is not None and result.kind == "select" and len(result.rows) > args.limit:
             shown = replace(result, rows=result.rows[: args.limit])
-            print(f"(first {args.limit} of {len(result.rows)} rows)", file=sys.stderr)
-        text = results.render(shown, fmt, store, width=None if args.wide else 60, timeout=args.timeout)
+            if fmt != "table":
+                print(f"cmq-graph: first {args.limit} of {len(result.rows)} rows", file=sys.stderr)
+        width = None if args.wide else 60
+        text = results.render(shown, fmt, store, width=width, timeout=args.timeout, total=len(result.rows))
     finally:
         store.close()
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -28,14 +28,14 @@ _SAFE_IRI = re.compile(r'^[^\s<>"{}|\\^`]+$')
 _LABELS = """
 SELECT ?iri ?label WHERE {
   VALUES ?iri { %s }
-  { ?iri rdfs:label ?label } UNION { ?iri skos:prefLabel ?label }
+  { ?iri rdfs:label ?label } UNION { ?iri skos:prefLabel ?label } UNION { ?iri dcterms:title ?label }
   FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "fr"))
 }
 """
 
 
 def labels(store: GraphStore, iris: Iterable[str], *, timeout: float | None = None) -> dict[str, str]:
-    """French labels (rdfs:label or skos:prefLabel) of ``iris``, in one query.
+    """French labels (rdfs:label, skos:prefLabel, or a source's title) of ``iris``, in one query.
 
     The IRIs come from a result and go in a VALUES block; one that could not be written safely
     is left out rather than escaped. When an entity has several French labels (two sources
@@ -56,19 +56,26 @@ def result_iris(result: QueryResult) -> set[str]:
     return {str(t) for row in result.rows for t in row if isinstance(t, URIRef)}
 
 
-def cell(term: Term | None, names: dict[str, str] | None = None) -> str:
-    """How a term reads in a table: ``label (prefix:local)`` for IRIs, the text for literals."""
+def cell(term: Term | None, names: dict[str, str] | None = None, width: int | None = None) -> str:
+    """How a term reads in a table: ``label (prefix:local)`` for IRIs, the text for literals.
+
+    Within ``width``, a long label is shortened, never the compact IRI that identifies the thing.
+    """
     if term is None:
         return ""
     if isinstance(term, URIRef):
         short = compact(str(term))
         label = (names or {}).get(str(term))
-        return f"{label} ({short})" if label else short
+        if not label:
+            return short
+        if width is not None:
+            label = _truncate(label, max(width - len(short) - 3, 12))
+        return f"{' '.join(label.split())} ({short})"
     if isinstance(term, BNode):
         return f"_:{term}"
     if isinstance(term, Literal) and term.language and not term.language.lower().startswith("fr"):
-        return f"{term} @{term.language}"
-    return str(term)
+        return _truncate(f"{term} @{term.language}", width)
+    return _truncate(str(term), width)
 
 
 def _truncate(text: str, width: int | None) -> str:
@@ -78,17 +85,27 @@ def _truncate(text: str, width: int | None) -> str:
     return text
 
 
-def table(result: QueryResult, names: dict[str, str] | None = None, *, width: int | None = 60) -> str:
+def table(
+    result: QueryResult,
+    names: dict[str, str] | None = None,
+    *,
+    width: int | None = 60,
+    total: int | None = None,
+) -> str:
+    """An aligned text table; ``total`` is the row count before ``--limit`` cut it."""
     if result.kind == "ask":
         return "yes" if result.boolean else "no"
     head = result.variables
-    body = [[_truncate(cell(t, names), width) for t in row] for row in result.rows]
+    body = [[cell(t, names, width) for t in row] for row in result.rows]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
     lines.append("  ".join("─" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
     n = len(result.rows)
-    lines.append(f"({n} row{'s' if n != 1 else ''})")
+    if total is not None and total > n:
+        lines.append(f"({n} of {total} rows shown)")
+    else:
+        lines.append(f"({n} row{'s' if n != 1 else ''})")
     return "\n".join(lines)
 
 
@@ -159,6 +176,7 @@ def render(
     *,
     width: int | None = 60,
     timeout: float | None = None,
+    total: int | None = None,
 ) -> str:
     """The text of ``result`` in ``fmt``; ``store`` lets a table or md fetch French labels."""
     if fmt not in FORMATS:
@@ -174,5 +192,7 @@ def render(
         raise QueryError(f"a SELECT or ASK query gives a table: use --format {'|'.join(TABULAR)}, not {fmt}")
     if fmt in {"table", "md"}:
         names = labels(store, result_iris(result), timeout=timeout) if store is not None else {}
-        return table(result, names, width=width) if fmt == "table" else markdown(result, names)
+        if fmt == "table":
+            return table(result, names, width=width, total=total)
+        return markdown(result, names)
     return {"csv": to_csv, "tsv": to_tsv, "json": to_json}[fmt](result)
