@@ -36,7 +36,7 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_queries(store: GraphStore, spec: dict[str, Any]) -> dict[str, Any]:
+def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[str, Any]:
     """Cold run (first after opening) then warm repeats of every planned query, with answers hashed.
 
     A query that overruns ``timeout`` on its cold run is not repeated; warm repeats stop early
@@ -58,7 +58,10 @@ def run_queries(store: GraphStore, spec: dict[str, Any]) -> dict[str, Any]:
             rows = comparable[2] if comparable[0] == "select" else comparable[1]
             entry["rows"] = len(rows) if isinstance(rows, list) else int(bool(rows))
             entry["digest"] = hashlib.sha256(repr(comparable).encode()).hexdigest()[:16]
-            entry["sample"] = [list(r) for r in rows[:3]] if isinstance(rows, list) else rows
+            # The whole canonical answer beside the figures, for the harness to diff engines.
+            answers = Path(spec["work"]) / f"answers{tag}"
+            answers.mkdir(parents=True, exist_ok=True)
+            (answers / f"{name}.json").write_text(json.dumps(rows if isinstance(rows, list) else [[rows]]))
             del result, comparable
             warm: list[float] = []
             budget = spec.get("query_budget", 60.0)
@@ -128,7 +131,7 @@ def cmq(spec: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         with EmbeddedStore.open(root, in_memory=True) as store:
             result["in_memory_open"] = time.perf_counter() - start
-            result["queries_in_memory"] = run_queries(store, spec)
+            result["queries_in_memory"] = run_queries(store, spec, "-mem")
     return result
 
 
