@@ -136,7 +136,8 @@ def to_dataframe(
 ) -> pd.DataFrame:
     """A SELECT result as a pandas DataFrame (pandas is imported only here).
 
-    With ``store``, each column holding IRIs gets a ``{column}_label`` column with French labels.
+    With ``store``, each column holding IRIs gets a ``{column}_label`` column with French labels
+    (an empty result gets one after every column, so code that picks columns works either way).
     """
     import pandas as pd
 
@@ -154,7 +155,7 @@ def to_dataframe(
         names = labels(store, result)
         for i, var in reversed(list(enumerate(result.variables))):
             iris = [row[i] for row in result.rows]
-            if any(isinstance(t, URIRef) for t in iris):
+            if not iris or any(isinstance(t, URIRef) for t in iris):
                 col = [names.get(str(t)) if isinstance(t, URIRef) else None for t in iris]
                 frame.insert(i + 1, f"{var}_label", col)
     return frame
