@@ -374,6 +374,8 @@ def publish(
     if target.method == "update":
         size = min(size, UPDATE_BATCH)
     data = payloads(store, layout, graph)
+    if not data:
+        raise StoreError("the store is empty: nothing to publish (run `cmq-graph build` first)")
     run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     staging = {p.graph: f"{graph}/staging/{run}/{n}" for n, p in enumerate(data)}
     expected = {p.graph: len(p.triples) for p in data}
@@ -387,6 +389,13 @@ def publish(
     touched = [*expected, *obsolete, *([graph] if layout == "graphs" else [])]
     before = remote_counts(remote, touched)
     backup = {g: f"{graph}/backup/{run}/{n}" for n, g in enumerate(touched) if before.get(g)}
+
+    # A harmless write first: wrong credentials or a read-only endpoint fail here, before any data
+    # moves, with the server's own message.
+    try:
+        remote.update(f"DROP SILENT GRAPH {_iri(staging[data[0].graph])}")
+    except CmqError as exc:
+        raise PublishError(f"publish failed before writing anything: {exc}") from exc
 
     swapped: list[str] = []
     try:

@@ -45,3 +45,19 @@ def writer(virtuoso_server: Virtuoso, dba: Credentials) -> Iterator[RemoteStore]
         virtuoso_server.sparql_auth, credentials=dba, timeout=60, retries=1, backoff=0.1
     ) as store:
         yield store
+
+
+PUBLISHER = Credentials("publisher", "pw-Xq7-never-logged")
+
+
+@pytest.fixture(scope="session")
+def publisher(virtuoso_server: Virtuoso) -> Credentials:
+    """A Virtuoso account allowed SPARQL Update and nothing else, as a site would give a publisher.
+
+    Its password is distinctive so a test can check it appears in no output.
+    """
+    virtuoso_server.isql(
+        f"DB.DBA.USER_CREATE ('{PUBLISHER.user}', '{PUBLISHER.password}'); "
+        f'GRANT SPARQL_UPDATE TO "{PUBLISHER.user}";'
+    )
+    return PUBLISHER

@@ -173,7 +173,7 @@ class FailingProxy:
                     data = answer.read()
                 finally:
                     conn.close()
-                self.send_response(answer.status, answer.reason)
+                self.send_response_only(answer.status, answer.reason)  # keep upstream Server header
                 for k, v in answer.getheaders():
                     if k.lower() not in ("connection", "content-length", "transfer-encoding"):
                         self.send_header(k, v)
