@@ -55,7 +55,7 @@ HEADER_KEYS = (
     "param",
     "returns",
 )
-RESERVED = frozenset({"limit", "timeout", "store", "format", "endpoint"})
+RESERVED = frozenset({"limit", "timeout", "store", "format", "endpoint", "params", "query"})
 
 _KEY_LINE = re.compile(r"^#\s?(?P<key>[A-Za-z][A-Za-z@-]*)\s*:\s?(?P<value>.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(?P<value>\S.*)$")
@@ -242,7 +242,7 @@ def load(path: Path) -> CatalogQuery:
 def catalogue(directory: Path | None = None) -> dict[str, CatalogQuery]:
     """Every ``*.rq`` of ``directory`` (default: the project's ``queries/``), by name."""
     folder = directory or paths.QUERIES_DIR
-    return {p.stem: load(p) for p in sorted(folder.glob("*.rq"))}
+    return {p.stem: load(p) for p in sorted(folder.glob("*.rq"), key=lambda p: p.stem)}
 
 
 def resolve(spec: str, directory: Path | None = None) -> CatalogQuery:

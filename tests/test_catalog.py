@@ -438,3 +438,79 @@ def test_run_catalogue_runs_every_query_with_defaults(qdir: Path, fixture_store:
     kind, variables, rows = got["labels-of"]
     assert (kind, variables) == ("select", ("entity", "label", "name", "since", "n"))
     assert [r[1] for r in rows] == ['"Campus One"@en', '"Campus Un"@fr']
+
+
+# -- the Python API -------------------------------------------------------------------------
+
+
+def test_api_runs_names_files_and_text(qdir: Path, fixture_store: EmbeddedStore) -> None:
+    from cmq_graph import api
+
+    path = str(qdir / "labels-of.rq")
+    by_file = api.run(fixture_store, path, entity="id:campus/c2")
+    by_mapping = api.run(fixture_store, path, {"entity": URIRef(ID + "campus/c2")})
+    assert by_file.rows == by_mapping.rows
+    assert by_file.dicts() == [
+        {
+            "entity": URIRef(ID + "campus/c2"),
+            "label": Literal("Campus Deux", lang="fr"),
+            "name": Literal("Campus Un"),
+            "since": Literal("2015-01", datatype=XSD.gYearMonth),
+            "n": Literal(2, datatype=XSD.integer),
+        }
+    ]
+    text = api.run(fixture_store, "SELECT ?c WHERE { ?c a cmq:Campus } ORDER BY ?c")
+    assert [str(r[0]) for r in text.rows] == [ID + "campus/c1", ID + "campus/c2"]
+    with pytest.raises(QueryError, match="unknown parameter 'entiti'"):
+        api.run(fixture_store, path, entiti="id:campus/c1")
+
+
+def test_api_dataframe(fixture_store: EmbeddedStore) -> None:
+    from cmq_graph import api
+
+    result = api.run(
+        fixture_store,
+        "SELECT ?l ?d (COUNT(*) AS ?n) WHERE { ?l cmq:labellingDate ?d } GROUP BY ?l ?d ORDER BY ?d",
+    )
+    frame = api.to_dataframe(result)
+    assert list(frame.columns) == ["l", "d", "n"]
+    assert frame.to_dict("records") == [
+        {"l": "id:labelling/l1", "d": "2015-02-02", "n": 1},
+        {"l": "id:labelling/l1", "d": "2015-03", "n": 1},
+    ]
+    campuses = api.run(fixture_store, "SELECT ?c WHERE { ?c a cmq:Campus } ORDER BY ?c")
+    labelled = api.to_dataframe(campuses, store=fixture_store)
+    assert labelled.to_dict("records") == [
+        {"c": "id:campus/c1", "c_label": "Campus Un"},
+        {"c": "id:campus/c2", "c_label": "Campus Deux"},
+    ]
+    full = api.to_dataframe(campuses, compact_iris=False)
+    assert full["c"].tolist() == [ID + "campus/c1", ID + "campus/c2"]
+    empty = api.to_dataframe(
+        api.run(fixture_store, "SELECT ?c WHERE { ?c a cmq:Nothing }"), store=fixture_store
+    )
+    assert list(empty.columns) == ["c", "c_label"] and len(empty) == 0
+
+
+def test_api_construct_gives_an_rdflib_graph(fixture_store: EmbeddedStore) -> None:
+    from rdflib import Graph
+
+    from cmq_graph import api
+
+    result = api.run(fixture_store, "CONSTRUCT { ?c a cmq:Campus } WHERE { ?c a cmq:Campus }")
+    graph = api.graph(result)
+    assert isinstance(graph, Graph) and len(graph) == 2
+    assert len(api.to_dataframe(result)) == 2
+    with pytest.raises(QueryError, match="has no graph"):
+        api.graph(api.run(fixture_store, "ASK { ?s ?p ?o }"))
+
+
+def test_api_open_store_and_catalogue(tmp_path: Path) -> None:
+    from cmq_graph import api
+    from cmq_graph.errors import StoreError
+
+    names = [q.name for q in api.list_queries()]
+    assert names == sorted(names) and "sources" in names
+    assert api.describe("sources").startswith("sources (SELECT, ")
+    with pytest.raises(StoreError, match="run `cmq-graph build` first"):
+        api.open_store(tmp_path)
