@@ -174,7 +174,9 @@ class EmbeddedStore:
             try:
                 outcome["result"] = self._query(sparql, bindings, cancelled)
             except BaseException as exc:
-                outcome["error"] = exc
+                # Without its traceback: the frames hold Oxigraph's result iterator, which
+                # must be dropped on the thread that made it.
+                outcome["error"] = exc.with_traceback(None)
 
         worker = threading.Thread(target=work, name="cmq-graph-query", daemon=True)
         worker.start()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Literal, Namespace, URIRef
 
 from cmq_graph import catalog, results
 from cmq_graph.errors import QueryError
 from cmq_graph.store import EmbeddedStore, QueryResult
 
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 ID = "https://w3id.org/cmq/id/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
