@@ -48,16 +48,14 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from .errors import CmqError, StoreError
-from .namespaces import BASE
-from .remote import Credentials, RemoteStore, __version__, sparql_term
+from .remote import DEFAULT_DATASET, PUBLISHED_GRAPH, Credentials, RemoteStore, __version__, sparql_term
 from .store import EmbeddedStore
 
 Say = Callable[[str], None]
 
 UPDATE_BATCH = 500  # Virtuoso fails INSERT DATA of 2,000 triples (SP031); 500 work
 GSP_BATCH = 20_000
-DEFAULT_GRAPH = BASE + "graph/published"
-PUBLISHED_GRAPH = BASE + "graph/publication#namedGraph"
+DEFAULT_GRAPH = DEFAULT_DATASET
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -240,7 +238,7 @@ def connect(
     given URLs, the update endpoint defaulting to ``endpoint`` (Fuseki: ``…/update``, GraphDB:
     ``…/statements``; see docs/remote.md).
     """
-    probe = RemoteStore(endpoint, timeout=timeout, retries=retries, backoff=backoff)
+    probe = RemoteStore(endpoint, timeout=timeout, retries=retries, backoff=backoff, dataset=None)
     probe.query("ASK { }")
     virtuoso = (probe.server or "").lower().startswith("virtuoso")
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
@@ -259,6 +257,7 @@ def connect(
         timeout=timeout,
         retries=retries,
         backoff=backoff,
+        dataset=None,  # publish must see every graph (staging, backups), not a publication's
     )
     param = "graph-uri" if virtuoso and graph_store and "sparql-graph-crud" in graph_store else "graph"
     return Target(store, method, param, virtuoso)

@@ -20,6 +20,16 @@ terms. What a network adds is handled here, each with a message a person can act
   only in an ``X-SPARQL-MaxRows`` header; an "anytime" query returns partial results with an
   ``X-SQL-State`` header. Both raise :class:`QueryError` instead of handing back a silently
   incomplete table. (Virtuoso sends no such header for CONSTRUCT/DESCRIBE: see docs/remote.md.)
+- **Dataset.** A shared store holds more than our graphs (Virtuoso alone ships its ``owl:``
+  labels and system graphs), so ``GRAPH ?g`` would range over all of them. When the endpoint
+  holds a publication manifest (written by ``cmq-graph publish``), queries are sent with the
+  protocol's ``default-graph-uri``/``named-graph-uri`` set to the published graphs: the same
+  dataset as the embedded store (default graph = union of the graphs, one named graph per
+  source). A query with its own FROM is sent as written.
+- **Geometry.** Virtuoso turns ``geo:wktLiteral`` values into its ``virtrdf:Geometry`` type with
+  single-precision coordinates; we give them back as ``geo:wktLiteral`` with each coordinate
+  written as the shortest decimal that rounds to the same single-precision number, which is the
+  loaded text whenever it had at most about seven significant digits.
 - **Binding.** A query's parameters are injected as a ``VALUES`` block at the start of the
   outermost WHERE group, written from validated RDF terms with escaping of our own: user text
   never becomes query syntax, whatever quotes, braces or ``} ; DROP ALL`` it contains.
@@ -32,11 +42,12 @@ import http.client
 import json
 import re
 import socket
+import struct
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -46,7 +57,7 @@ from rdflib.term import Node
 from SPARQLWrapper import GET, JSON, POST, POSTDIRECTLY, TURTLE, URLENCODED, SPARQLWrapper
 
 from .errors import QueryError, StoreError
-from .namespaces import PREFIXES
+from .namespaces import BASE, GEO, PREFIXES
 from .store import QueryResult, Term
 
 try:
@@ -61,6 +72,13 @@ DEFAULT_USER_AGENT = f"cmq-graph/{__version__} (+https://w3id.org/cmq; SPARQLWra
 GET_LIMIT = 1500
 
 TRANSIENT_STATUS = frozenset({502, 503, 504})
+
+# What ``cmq-graph publish`` writes: a manifest graph (the publication's IRI) listing, as
+# ``xsd:anyURI`` literals under this predicate, the named graphs it published.
+DEFAULT_DATASET = BASE + "graph/published"
+PUBLISHED_GRAPH = BASE + "graph/publication#namedGraph"
+
+_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -290,8 +308,30 @@ def json_term(value: Any, endpoint: str) -> Term:
             raise _malformed(endpoint, f"datatype is not a string: {dt!r:.200}")
         if dt is None or dt in (_XSD_STRING, _RDF_LANGSTRING):
             return Literal(text)
+        if dt == _GEOMETRY:
+            return Literal(unround_wkt(text), datatype=URIRef(str(GEO.wktLiteral)))
         return Literal(text, datatype=URIRef(dt))
     raise _malformed(endpoint, f"unknown term type {kind!r}")
+
+
+def _shortest_float32(number: str) -> str:
+    """The shortest decimal text that reads back as the same single-precision float."""
+    try:
+        target = struct.pack("<f", float(number))
+    except (ValueError, OverflowError):
+        return number
+    for digits in range(1, 10):
+        text = f"{struct.unpack('<f', target)[0]:.{digits}g}"
+        if struct.pack("<f", float(text)) == target:
+            if "e" in text:  # WKT wants plain decimals
+                text = f"{float(text):f}".rstrip("0").rstrip(".")
+            return text
+    return number
+
+
+def unround_wkt(text: str) -> str:
+    """Undo Virtuoso's float32 rendering of WKT coordinates (``0.37000000476837`` → ``0.37``)."""
+    return re.sub(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", lambda m: _shortest_float32(m.group()), text)
 
 
 def parse_json_results(body: bytes, endpoint: str) -> QueryResult:
@@ -399,6 +439,10 @@ class RemoteStore:
     offered to whichever of them asks (HTTP digest or basic: Virtuoso's ``/sparql-auth`` uses
     digest). ``retries`` bounds the extra attempts on transient failures, waiting ``backoff``,
     then twice that, and so on up to ``max_backoff`` seconds.
+
+    Queries see the graphs listed by the publication manifest ``dataset`` when the endpoint has
+    one (see the module docstring), or exactly ``graphs`` if given; ``dataset=None`` and no
+    ``graphs`` means the endpoint's whole default dataset.
     """
 
     def __init__(
@@ -413,6 +457,8 @@ class RemoteStore:
         max_backoff: float = 8.0,
         credentials: Credentials | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
+        dataset: str | None = DEFAULT_DATASET,
+        graphs: Sequence[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.endpoint = check_url(endpoint)
@@ -443,6 +489,20 @@ class RemoteStore:
             ]
         self._opener = urllib.request.build_opener(*handlers)
         self._has_credentials = credentials is not None
+        self.dataset = dataset
+        self._graphs: list[str] | None = list(graphs) if graphs is not None else None
+        self._looked_up = graphs is not None or dataset is None
+
+    def dataset_graphs(self) -> list[str] | None:
+        """The named graphs queries are restricted to (None: no restriction); looked up once."""
+        if not self._looked_up:
+            manifest = sparql_term(URIRef(self.dataset or ""))
+            text = f"SELECT ?g WHERE {{ GRAPH {manifest} {{ ?m <{PUBLISHED_GRAPH}> ?g }} }}"
+            response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
+            found = sorted(str(g) for (g,) in self._result(response, False).rows)
+            self._graphs = found or None
+            self._looked_up = True
+        return self._graphs
 
     # -- GraphStore ----------------------------------------------------------------------------
 
@@ -459,7 +519,9 @@ class RemoteStore:
             raise QueryError("this is a SPARQL Update, not a query: use RemoteStore.update()")
         text = with_prefixes(bind_values(sparql, bindings or {}))
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
-        request = self._query_request(text, form or "SELECT", graph_form)
+        own_dataset = any(t.keyword() == "FROM" for t in toks)
+        graphs = None if own_dataset else self.dataset_graphs()
+        request = self._query_request(text, form or "SELECT", graph_form, graphs)
         response = self._send(request, timeout, what="query")
         return self._result(response, graph_form)
 
@@ -510,12 +572,19 @@ class RemoteStore:
         wrapper.setOnlyConneg(True)  # no format=/output= parameters: the Accept header says it
         return wrapper
 
-    def _query_request(self, text: str, form: str, graph_form: bool) -> urllib.request.Request:
+    def _query_request(
+        self, text: str, form: str, graph_form: bool, graphs: Sequence[str] | None
+    ) -> urllib.request.Request:
         wrapper = self._wrapper(self.endpoint)
         wrapper.setQuery(text)
         wrapper.queryType = form  # our scanner's answer, not SPARQLWrapper's regex
         wrapper.setReturnFormat(TURTLE if graph_form else JSON)
-        long = len(urllib.parse.quote_plus(text)) > GET_LIMIT
+        size = len(urllib.parse.quote_plus(text))
+        for graph in graphs or ():
+            wrapper.addDefaultGraph(graph)
+            wrapper.addNamedGraph(graph)
+            size += 2 * len(urllib.parse.quote_plus(graph)) + 40
+        long = size > GET_LIMIT
         wrapper.setMethod(POST if long else GET)
         wrapper.setRequestMethod(URLENCODED if long else POSTDIRECTLY)
         request = wrapper._createRequest()

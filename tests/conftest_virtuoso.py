@@ -40,9 +40,10 @@ def remote(virtuoso_server: Virtuoso) -> Iterator[RemoteStore]:
 
 @pytest.fixture
 def writer(virtuoso_server: Virtuoso, dba: Credentials) -> Iterator[RemoteStore]:
-    """The authenticated endpoint, for set-up and inspection of what publish wrote."""
+    """The authenticated endpoint, for set-up and inspection of what publish wrote (every graph,
+    not only a publication's)."""
     with RemoteStore(
-        virtuoso_server.sparql_auth, credentials=dba, timeout=60, retries=1, backoff=0.1
+        virtuoso_server.sparql_auth, credentials=dba, timeout=60, retries=1, backoff=0.1, dataset=None
     ) as store:
         yield store
 

@@ -35,6 +35,14 @@ class Received:
     headers: dict[str, str]
     body: bytes
 
+    def params(self) -> dict[str, list[str]]:
+        """Protocol parameters, from the URL and, for a form POST, the body."""
+        found = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            for k, v in urllib.parse.parse_qs(self.body.decode()).items():
+                found.setdefault(k, []).extend(v)
+        return found
+
     def sparql(self) -> str:
         """The query or update text, whether sent by GET or by (form or direct) POST."""
         if self.method == "GET":

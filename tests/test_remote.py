@@ -47,12 +47,19 @@ HOSTILE = [
     "unicode é ü 𝄞 \u2028",
 ]
 
+GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 OK_JSON = json_select(["x"], [{"x": {"type": "literal", "value": "1"}}])
 
 
 def _store(url: str, **kwargs: object) -> RemoteStore:
     sleeps: list[float] = []
-    options = {"timeout": 5.0, "retries": 3, "backoff": 0.01, "sleep": sleeps.append} | kwargs
+    options = {
+        "timeout": 5.0,
+        "retries": 3,
+        "backoff": 0.01,
+        "sleep": sleeps.append,
+        "dataset": None,
+    } | kwargs
     store = RemoteStore(url, **options)  # type: ignore[arg-type]
     store.sleeps = sleeps  # type: ignore[attr-defined]
     return store
@@ -511,3 +518,50 @@ def test_publish_has_no_password_option_and_never_prints_it(tmp_path: Path) -> N
         [*argv[:4], "--help"], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert "--password" not in helptext and "--user" not in helptext
+
+
+# -- dataset and Virtuoso's geometry -------------------------------------------------------------
+
+
+def test_queries_see_the_published_graphs_only() -> None:
+    """With a publication manifest on the endpoint, each query names the published graphs as its
+    dataset (default graph = their union, named graphs = them), unless it has its own FROM."""
+    graphs = ["https://w3id.org/cmq/id/source/a", "https://w3id.org/cmq/graph/meta"]
+    manifest = json_select(["g"], [{"g": {"type": "literal", "value": g}} for g in graphs])
+    with FakeEndpoint([Reply(body=manifest), Reply(body=OK_JSON)]) as fake:
+        store = _store(fake.url, dataset="https://w3id.org/cmq/graph/published")
+        store.query("SELECT ?x WHERE { GRAPH ?x { ?s ?p ?o } }")
+        store.query("SELECT ?x FROM <urn:mine> WHERE { ?x ?p ?o }")
+        store.query("SELECT ?x WHERE { ?x ?p ?o }")
+    lookup, first, own, second = fake.received
+    assert "https://w3id.org/cmq/graph/published" in lookup.sparql()
+    for request in (first, second):  # looked up once, used for every query
+        params = request.params()
+        assert sorted(params["default-graph-uri"]) == sorted(graphs)
+        assert sorted(params["named-graph-uri"]) == sorted(graphs)
+    assert "default-graph-uri" not in own.params()
+
+
+def test_no_manifest_means_no_restriction() -> None:
+    with FakeEndpoint([Reply(body=json_select(["g"], [])), Reply(body=OK_JSON)]) as fake:
+        store = _store(fake.url, dataset="https://w3id.org/cmq/graph/published")
+        store.query("SELECT ?x WHERE { ?x ?p ?o }")
+        store.query("SELECT ?x WHERE { ?x ?p ?o }")
+    assert len(fake.received) == 3
+    assert all("default-graph-uri" not in r.params() for r in fake.received)
+
+
+@pytest.mark.parametrize(
+    ("virtuoso", "loaded"),
+    [
+        ("POINT(0.37000000476837 49.180000305176)", "POINT(0.37 49.18)"),
+        ("POINT(-1.0993000268936 49.443199157715)", "POINT(-1.0993 49.4432)"),
+        ("POINT(2.3522219657898 48.856613159180)", "POINT(2.352222 48.856613)"),
+        ("POLYGON((0 0,1 0,1 1,0 0))", "POLYGON((0 0,1 0,1 1,0 0))"),
+    ],
+)
+def test_virtuoso_geometry_comes_back_as_wkt(virtuoso: str, loaded: str) -> None:
+    body = json_select(["w"], [{"w": {"type": "typed-literal", "datatype": GEOMETRY, "value": virtuoso}}])
+    with FakeEndpoint([Reply(body=body)]) as fake:
+        (row,) = _store(fake.url, dataset=None).query("SELECT ?w WHERE { ?s geo:asWKT ?w }").rows
+    assert row == (Literal(loaded, datatype=URIRef("http://www.opengis.net/ont/geosparql#wktLiteral")),)

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 from virtuoso import Virtuoso
 
 from cmq_graph import catalog
-from cmq_graph.errors import StoreError
+from cmq_graph.errors import QueryError, StoreError
 from cmq_graph.publish import PUBLISHED_GRAPH, PublishError, connect, publish, remote_counts
 from cmq_graph.remote import Credentials, RemoteStore
 from cmq_graph.store import EmbeddedStore
@@ -293,11 +293,28 @@ def test_bound_parameters_agree(published: str, remote: RemoteStore, store: Embe
     assert remote.query("ASK { ?s ?p ?o }").boolean  # DROP ALL stayed a literal
 
 
+# Catalogue queries Virtuoso 7.2.5 cannot compile: its bug, not a difference of answers. Each must
+# still fail with exactly that error, so the day the query is rewritten (or Virtuoso fixed) this
+# test says to take it off the list. SQ156 "Bad dfe in sqlo_place_exp": IF() over aggregates in
+# the SELECT clause, e.g. (IF(COUNT(?x) = 0, "a", "b") AS ?y).
+VIRTUOSO_BUGS = {"campuses": "SQ156"}
+
+
 def test_catalogue_gives_the_same_answers(published: str, remote: RemoteStore, store: EmbeddedStore) -> None:
     """Every catalogue query that runs on its defaults: Oxigraph and Virtuoso as each other's oracle."""
-    here = catalog.run_catalogue(store)
-    there = catalog.run_catalogue(remote)
-    assert here, "the catalogue is empty"
-    assert sorted(there) == sorted(here)
-    different = sorted(name for name in here if there[name] != here[name])
-    assert different == [], {name: (here[name], there[name]) for name in different[:3]}
+    queries = {n: q for n, q in catalog.catalogue().items() if not any(p.required for p in q.params)}
+    assert queries, "the catalogue is empty"
+    different, broken = {}, {}
+    for name, query in sorted(queries.items()):
+        here = catalog.comparable(catalog.run(store, query))
+        try:
+            there = catalog.comparable(catalog.run(remote, query))
+        except QueryError as exc:
+            broken[name] = str(exc)
+            continue
+        if there != here:
+            different[name] = (here, there)
+    assert different == {}
+    assert sorted(broken) == sorted(VIRTUOSO_BUGS), broken
+    for name, code in VIRTUOSO_BUGS.items():
+        assert code in broken[name]
