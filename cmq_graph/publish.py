@@ -33,22 +33,26 @@ Credentials come from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD`` or a file, never
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from .errors import CmqError, StoreError
-from .remote import DEFAULT_DATASET, PUBLISHED_GRAPH, Credentials, RemoteStore, __version__, sparql_term
+from .remote import (
+    DEFAULT_DATASET,
+    PUBLISHED_GRAPH,
+    Credentials,
+    RemoteStore,
+    __version__,
+    sparql_term,
+)
 from .store import EmbeddedStore
 
 Say = Callable[[str], None]
@@ -62,73 +66,6 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# -- credentials -------------------------------------------------------------------------------
-
-
-def read_credentials(
-    path: Path | None, endpoint: str, env: dict[str, str] | None = None
-) -> Credentials | None:
-    """Credentials from ``path`` if given, else from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD``.
-
-    The file is either netrc-like (``machine HOST login USER password PASS``, or ``default …``)
-    or ``KEY=VALUE`` lines (``CMQ_GRAPH_USER=…``, ``CMQ_GRAPH_PASSWORD=…``; ``user``/``password``
-    also accepted). Error messages name the file and the key, never a value.
-    """
-    env = dict(os.environ) if env is None else env
-    if path is None:
-        user, password = env.get("CMQ_GRAPH_USER"), env.get("CMQ_GRAPH_PASSWORD")
-        if user and password:
-            return Credentials(user, password)
-        if user or password:
-            raise StoreError("set both CMQ_GRAPH_USER and CMQ_GRAPH_PASSWORD, or neither")
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise StoreError(f"cannot read the credentials file {path}: {exc.strerror}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        _stderr(f"warning: {path} is readable by other users; chmod 600 it")
-    host = urlsplit(endpoint).hostname or ""
-    if "=" in text:
-        values: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise StoreError(f"{path}:{number}: expected KEY=VALUE")
-            values[key.strip().removeprefix("export ").strip().lower()] = value.strip().strip("'\"")
-        user = values.get("cmq_graph_user") or values.get("user") or values.get("login")
-        password = values.get("cmq_graph_password") or values.get("password")
-    else:
-        user = password = None
-        words = text.split()
-        entries: list[tuple[str | None, dict[str, str]]] = []
-        i = 0
-        while i < len(words):
-            if words[i] == "machine" and i + 1 < len(words):
-                entries.append((words[i + 1], {}))
-                i += 2
-            elif words[i] == "default":
-                entries.append((None, {}))
-                i += 1
-            elif entries and i + 1 < len(words):
-                entries[-1][1][words[i]] = words[i + 1]
-                i += 2
-            else:
-                raise StoreError(f"{path}: not a netrc or KEY=VALUE file")
-        for machine, fields in entries:
-            if machine in (host, None):
-                user, password = fields.get("login"), fields.get("password")
-                if machine == host:
-                    break
-    if not user or not password:
-        raise StoreError(f"{path}: no user and password for {host or 'this endpoint'}")
-    return Credentials(user, password)
 
 
 # -- what to send ------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .commands import add_store_option, store_root
 from .namespaces import compact
-from .publish import DEFAULT_GRAPH, connect, publish, read_credentials
+from .publish import DEFAULT_GRAPH, connect, publish
+from .remote import read_credentials
 from .store import EmbeddedStore
 
 

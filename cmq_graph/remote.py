@@ -40,9 +40,12 @@ from __future__ import annotations
 import html
 import http.client
 import json
+import os
 import re
 import socket
+import stat
 import struct
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -50,6 +53,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -398,6 +402,73 @@ class Response:
     @property
     def content_type(self) -> str:
         return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+
+def read_credentials(
+    path: Path | None, endpoint: str, env: dict[str, str] | None = None
+) -> Credentials | None:
+    """Credentials from ``path`` if given, else from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD``.
+
+    The file is either netrc-like (``machine HOST login USER password PASS``, or ``default …``)
+    or ``KEY=VALUE`` lines (``CMQ_GRAPH_USER=…``, ``CMQ_GRAPH_PASSWORD=…``; ``user``/``password``
+    also accepted). Error messages name the file and the key, never a value.
+    """
+    env = dict(os.environ) if env is None else env
+    if path is None:
+        user, password = env.get("CMQ_GRAPH_USER"), env.get("CMQ_GRAPH_PASSWORD")
+        if user and password:
+            return Credentials(user, password)
+        if user or password:
+            raise StoreError("set both CMQ_GRAPH_USER and CMQ_GRAPH_PASSWORD, or neither")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise StoreError(f"cannot read the credentials file {path}: {exc.strerror}") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"warning: {path} is readable by other users; chmod 600 it", file=sys.stderr)
+    host = urllib.parse.urlsplit(endpoint).hostname or ""
+    if "=" in text:
+        values: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise StoreError(f"{path}:{number}: expected KEY=VALUE")
+            values[key.strip().removeprefix("export ").strip().lower()] = value.strip().strip("'\"")
+        user = values.get("cmq_graph_user") or values.get("user") or values.get("login")
+        password = values.get("cmq_graph_password") or values.get("password")
+    else:
+        user = password = None
+        words = text.split()
+        entries: list[tuple[str | None, dict[str, str]]] = []
+        i = 0
+        while i < len(words):
+            if words[i] == "machine" and i + 1 < len(words):
+                entries.append((words[i + 1], {}))
+                i += 2
+            elif words[i] == "default":
+                entries.append((None, {}))
+                i += 1
+            elif entries and i + 1 < len(words):
+                entries[-1][1][words[i]] = words[i + 1]
+                i += 2
+            else:
+                raise StoreError(f"{path}: not a netrc or KEY=VALUE file")
+        for machine, fields in entries:
+            if machine in (host, None):
+                user, password = fields.get("login"), fields.get("password")
+                if machine == host:
+                    break
+    if not user or not password:
+        raise StoreError(f"{path}: no user and password for {host or 'this endpoint'}")
+    return Credentials(user, password)
 
 
 def check_url(url: str, what: str = "endpoint") -> str:

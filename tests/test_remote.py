@@ -22,12 +22,13 @@ from rdflib.namespace import XSD
 from virtuoso import free_port
 
 from cmq_graph.errors import QueryError, StoreError
-from cmq_graph.publish import batches, read_credentials
+from cmq_graph.publish import batches
 from cmq_graph.remote import (
     DEFAULT_USER_AGENT,
     Credentials,
     RemoteStore,
     bind_values,
+    read_credentials,
     sparql_term,
     tokens,
     with_prefixes,
