@@ -175,7 +175,9 @@ def connect(
     given URLs, the update endpoint defaulting to ``endpoint`` (Fuseki: ``…/update``, GraphDB:
     ``…/statements``; see docs/remote.md).
     """
-    probe = RemoteStore(endpoint, timeout=timeout, retries=retries, backoff=backoff, dataset=None)
+    probe = RemoteStore(
+        endpoint, credentials=credentials, timeout=timeout, retries=retries, backoff=backoff, dataset=None
+    )
     probe.query("ASK { }")
     virtuoso = (probe.server or "").lower().startswith("virtuoso")
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
