@@ -9,7 +9,9 @@
 (function () {
   "use strict";
 
+  performance.mark("cmq-start");
   var DATA = JSON.parse(document.getElementById("cmq-data").textContent);
+  performance.mark("cmq-parsed");
   var T = DATA.text;
   var DIM_NODE = 0.12;
   var DIM_EDGE = 0.05;
@@ -68,23 +70,22 @@
 
   // -- data sets ------------------------------------------------------------------------------
 
+  // Colour and shape come from one group per kind (cheaper for vis-network than per-node
+  // options); tooltips are built when first hovered, not for thousands of items up front.
+  var groups = {};
+  DATA.kinds.forEach(function (kind, k) {
+    groups["k" + k] = { shape: kind.shape, color: { background: kind.color, border: "#333333" } };
+  });
   var nodeItems = DATA.nodes.map(function (n, i) {
-    var kind = DATA.kinds[n.kinds[0]];
-    return {
-      id: i,
-      label: n.label,
-      x: n.x,
-      y: n.y,
-      size: n.size,
-      shape: kind.shape,
-      color: { background: kind.color, border: "#333333" },
-      title: nodeTooltip(n)
-    };
+    return { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
   });
   var edgeItems = DATA.edges.map(function (e, i) {
-    return { id: i, from: e.from, to: e.to, width: e.width, title: edgeTooltip(e) };
+    var item = { id: i, from: e.from, to: e.to };
+    if (e.width !== 1) item.width = e.width;
+    return item;
   });
 
+  performance.mark("cmq-items");
   var nodes = new vis.DataSet(nodeItems);
   var edges = new vis.DataSet(edgeItems);
 
@@ -114,6 +115,7 @@
       T.counts.replace("{nodes}", nodesView.length).replace("{edges}", edgesView.length);
   }
 
+  performance.mark("cmq-datasets");
   // -- the network ----------------------------------------------------------------------------
 
   var large = DATA.nodes.length > 1000;
@@ -122,6 +124,7 @@
     { nodes: nodesView, edges: edgesView },
     {
       physics: { enabled: false },
+      groups: groups,
       layout: { improvedLayout: false, randomSeed: 1 },
       nodes: {
         font: { size: 14, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" },
@@ -134,7 +137,7 @@
         selectionWidth: 2
       },
       interaction: {
-        hover: !large,
+        hover: true,
         tooltipDelay: 150,
         hideEdgesOnDrag: large,
         hideEdgesOnZoom: large,
@@ -144,6 +147,7 @@
     }
   );
 
+  performance.mark("cmq-network");
   // -- highlighting: a set of nodes in full colour, the rest dimmed ---------------------------
 
   var highlighted = null; // null: nothing dimmed
@@ -221,6 +225,15 @@
     showDetails(id);
     network.focus(id, { scale: Math.max(network.getScale(), 0.8), animation: false });
   }
+
+  network.on("hoverNode", function (params) {
+    var item = nodes.get(params.node);
+    if (item && !item.title) nodes.update({ id: params.node, title: nodeTooltip(DATA.nodes[params.node]) });
+  });
+  network.on("hoverEdge", function (params) {
+    var item = edges.get(params.edge);
+    if (item && !item.title) edges.update({ id: params.edge, title: edgeTooltip(DATA.edges[params.edge]) });
+  });
 
   network.on("click", function (params) {
     if (params.nodes.length) select(params.nodes[0]);
