@@ -228,13 +228,33 @@ def _matching_brace(toks: list[Token], open_index: int) -> int:
     raise QueryError("unbalanced braces in the query: cannot bind parameters")
 
 
-def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
-    """``sparql`` with ``VALUES (?a ?b) { (term term) }`` opening its outermost WHERE group.
+def _where_group(toks: list[Token], start: int) -> int | None:
+    """Index of the ``{`` opening the WHERE group of the query form ending at ``start``.
 
-    The block is written from validated terms (:func:`sparql_term`); the query text around it is
-    untouched. If that group holds a sub-select, the sub-select is wrapped in braces, since
-    ``{ VALUES … SELECT … }`` is not SPARQL. The short form ``CONSTRUCT WHERE { … }`` only allows
-    triples in its pattern and is refused.
+    Select expressions sit in parentheses, so a brace inside them (``EXISTS { … }``) is skipped.
+    """
+    depth = 0
+    for i in range(start, len(toks)):
+        text = toks[i].text
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        elif text == "{" and depth == 0:
+            return i
+    return None
+
+
+def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
+    """``sparql`` with ``VALUES (?a ?b) { (term term) }`` opening its WHERE group, and that of
+    every sub-select.
+
+    Binding must mean "this variable is this term" throughout the query, as Oxigraph's
+    substitutions do on the embedded store; a sub-select has its own variable scope, so a VALUES
+    in the outer group alone would leave the parameter unbound inside it. The block is written
+    from validated terms (:func:`sparql_term`); the query text around it is untouched. A
+    sub-select opening a group is wrapped in braces, since ``{ VALUES … SELECT … }`` is not
+    SPARQL. The short form ``CONSTRUCT WHERE { … }`` only allows triples and is refused.
     """
     if not bindings:
         return sparql
@@ -249,7 +269,8 @@ def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
     form = query_form(toks)
     if form is None or form == "UPDATE":
         raise QueryError("cannot bind parameters: not a SELECT, ASK, CONSTRUCT or DESCRIBE query")
-    start = next(i for i, t in enumerate(toks) if t.keyword() == form) + 1
+    first = next(i for i, t in enumerate(toks) if t.keyword() == form)
+    start = first + 1
     if form == "CONSTRUCT":
         if start < len(toks) and toks[start].keyword() == "WHERE":
             raise QueryError(
@@ -259,21 +280,27 @@ def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
         if start >= len(toks) or toks[start].text != "{":
             raise QueryError("CONSTRUCT without a template: cannot bind parameters")
         start = _matching_brace(toks, start) + 1
-    depth = 0
-    for i in range(start, len(toks)):
-        text = toks[i].text
-        if text == "(":
-            depth += 1
-        elif text == ")":
-            depth -= 1
-        elif text == "{" and depth == 0:
-            close = _matching_brace(toks, i)
-            pos = toks[i].end
-            if i + 1 < close and toks[i + 1].keyword() == "SELECT":
-                end = toks[close].start
-                return f"{sparql[:pos]} {block} {{{sparql[pos:end]}}} {sparql[end:]}"
-            return f"{sparql[:pos]} {block} {sparql[pos:]}"
-    raise QueryError(f"cannot bind parameters: this {form} query has no WHERE group")
+    outer = _where_group(toks, start)
+    if outer is None:
+        raise QueryError(f"cannot bind parameters: this {form} query has no WHERE group")
+    groups = [outer]
+    for i in range(outer + 1, len(toks)):
+        if toks[i].keyword() == "SELECT":
+            inner = _where_group(toks, i + 1)
+            if inner is not None:
+                groups.append(inner)
+    # Text to insert at character offsets, applied from the end so earlier offsets stay valid.
+    edits: list[tuple[int, str]] = []
+    for i in groups:
+        close = _matching_brace(toks, i)
+        if i + 1 < close and toks[i + 1].keyword() == "SELECT":
+            edits += [(toks[i].end, f" {block} {{"), (toks[close].start, "} ")]
+        else:
+            edits.append((toks[i].end, f" {block} "))
+    text = sparql
+    for pos, insert in sorted(edits, key=lambda e: e[0], reverse=True):
+        text = text[:pos] + insert + text[pos:]
+    return text
 
 
 def with_prefixes(sparql: str) -> str:

@@ -28,6 +28,7 @@ from cmq_graph.remote import (
     Credentials,
     RemoteStore,
     bind_values,
+    query_form,
     read_credentials,
     sparql_term,
     tokens,
@@ -133,24 +134,48 @@ def test_hostile_value_matches_only_itself(tiny: EmbeddedStore, value: str) -> N
     ],
 )
 def test_values_go_first_in_the_outer_where(query: str) -> None:
-    """The bound query parses, and the VALUES block is the first thing of the WHERE group."""
+    """The bound query parses, and a VALUES block is the first thing of the WHERE group (and of
+    each sub-select's), with the original text otherwise intact and in order."""
     from rdflib.plugins.sparql import prepareQuery
 
     text = bind_values(query, {"x": URIRef("urn:x:1")})
     prepareQuery(text)  # parses
-    assert text.count("VALUES (?x) { (<urn:x:1>) }") == 1
     ox.Store().query(text)  # Oxigraph agrees it is SPARQL
-    # Everything of the original survives, in order.
+    selects = sum(1 for t in tokens(query) if t.keyword() == "SELECT")
+    subselects = max(0, selects - (query_form(tokens(query)) == "SELECT"))
+    assert text.count("VALUES (?x) { (<urn:x:1>) }") == 1 + subselects
     stripped = text.replace(" VALUES (?x) { (<urn:x:1>) } ", "")
-    if "{ SELECT" in query:
+    if "{ SELECT" in query:  # the wrapping braces of a sub-select that opened a group
         stripped = stripped.replace("{{", "{").replace("} }", "}", 1)
     assert [t.text for t in tokens(stripped)] == [t.text for t in tokens(query)]
 
 
 def test_subselect_is_wrapped() -> None:
     text = bind_values("SELECT * WHERE { SELECT ?x WHERE { ?x ?p ?o } }", {"x": URIRef("urn:x")})
-    assert text.startswith("SELECT * WHERE { VALUES (?x) { (<urn:x>) } { SELECT ?x")
+    assert text.startswith("SELECT * WHERE { VALUES (?x) { (<urn:x>) } { SELECT ?x WHERE { VALUES (?x)")
     ox.Store().query(text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?n ?o WHERE { { SELECT ?n ?o WHERE { ?s <urn:p> ?o FILTER(?o >= ?n) } } }",
+        "SELECT ?n ?o WHERE { SELECT ?n ?o WHERE { ?s <urn:p> ?o FILTER(?o >= ?n) } }",
+        "SELECT ?n ?m WHERE { { SELECT ?n (MAX(?o) AS ?m) WHERE { ?s <urn:p> ?o FILTER(?o < ?n) } "
+        "GROUP BY ?n } }",
+        "SELECT ?n ?o WHERE { ?s <urn:p> ?o FILTER(?o >= ?n) }",
+    ],
+)
+def test_parameters_reach_sub_selects_as_on_the_embedded_store(query: str) -> None:
+    """Oxigraph's substitutions bind a parameter inside sub-selects too; so must VALUES."""
+    store = ox.Store()
+    for i in range(4):
+        store.add(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(i), ox.DefaultGraph()))
+    substituted = store.query(query, substitutions={ox.Variable("n"): ox.Literal(2)})
+    bound = store.query(bind_values(query, {"n": Literal(2)}))
+    expected = sorted(str(row[1]) for row in substituted)
+    assert expected
+    assert sorted(str(row[1]) for row in bound) == expected
 
 
 @pytest.mark.parametrize(
