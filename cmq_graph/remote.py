@@ -304,13 +304,16 @@ def bind_values(sparql: str, bindings: Mapping[str, Node]) -> str:
 
 
 def with_prefixes(sparql: str) -> str:
-    """Declare the project's prefixes the query does not declare itself, as the embedded store does.
+    """Declare the project's prefixes the query uses without declaring, as the embedded store does.
 
-    They go on the query's first line, so a server's "line N" in an error still points at line N
-    of the analyst's text.
+    Only those it uses: the query stays short enough to be sent by GET, and readable in the
+    server's logs. They go on the query's first line, so a server's "line N" in an error still
+    points at line N of the analyst's text.
     """
-    mine = declared_prefixes(tokens(sparql))
-    decls = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in mine)
+    toks = tokens(sparql)
+    mine = declared_prefixes(toks)
+    used = {t.text.split(":", 1)[0] for t in toks if t.kind == "name" and ":" in t.text}
+    decls = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p in used and p not in mine)
     return f"{decls} {sparql}" if decls else sparql
 
 

@@ -221,10 +221,14 @@ def test_term_forms() -> None:
 
 
 def test_prefixes_added_on_the_first_line_only_when_missing() -> None:
-    text = with_prefixes("PREFIX cmq: <urn:mine#>\nSELECT * WHERE { ?s a cmq:Campus }")
+    text = with_prefixes(
+        "PREFIX cmq: <urn:mine#>\nSELECT * WHERE { ?s a cmq:Campus ; rdfs:label ?l ; skos:x ?y }"
+    )
     assert text.count("\n") == 1  # line numbers of the analyst's text are kept
     assert "PREFIX cmq: <urn:mine#>" in text and "<https://w3id.org/cmq/def#>" not in text
     assert "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>" in text
+    assert "PREFIX skos:" in text and "PREFIX org:" not in text  # only those used
+    assert with_prefixes("SELECT * WHERE { ?s ?p '#rdfs:label' }") == "SELECT * WHERE { ?s ?p '#rdfs:label' }"
 
 
 def test_batches_keep_blank_node_groups_together() -> None:
@@ -251,7 +255,7 @@ def test_batches_keep_blank_node_groups_together() -> None:
 def test_select_get_short_post_long_user_agent() -> None:
     with FakeEndpoint([Reply(body=OK_JSON)]) as fake:
         store = _store(fake.url)
-        assert store.query("SELECT ?x WHERE { ?x ?p ?o }").rows == [(Literal("1"),)]
+        assert store.query("SELECT ?x WHERE { ?x a cmq:Campus }").rows == [(Literal("1"),)]
         long_query = (
             "SELECT ?x WHERE { ?x ?p ?o "
             + " ".join(f"OPTIONAL {{ ?x <urn:p{i}> ?v{i} }}" for i in range(80))
