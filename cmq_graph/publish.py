@@ -33,6 +33,7 @@ Credentials come from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD`` or a file, never
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import uuid
@@ -307,6 +308,7 @@ def publish(
         raise StoreError(f"unknown layout {layout!r}: graphs or union")
     _iri(graph)  # refuse an IRI that could not be written into a query
     started = time.monotonic()
+    say = _quiet_on_error(say)
     remote = target.store
     size = batch_size or (GSP_BATCH if target.method == "gsp" else UPDATE_BATCH)
     if target.method == "update":
@@ -373,16 +375,17 @@ def publish(
         for g in obsolete:
             if got.get(g):
                 raise PublishError(f"{g} should have been dropped but still holds {got[g]} triples")
-    except (CmqError, KeyboardInterrupt) as exc:
+    except BaseException as exc:
+        # Any failure, ours or not (a bug, Ctrl-C, a closed pipe): put the remote side back.
         problems = _rollback(remote, swapped, backup, [*staging.values(), *backup.values()], say)
-        message = f"publish failed: {exc}"
+        message = f"publish failed: {exc if isinstance(exc, CmqError) else repr(exc)}"
         if swapped and not problems:
             message += "; the previous graphs were restored"
         elif not swapped:
             message += "; the remote graphs were not touched"
         if problems:
             message += "; cleaning up also failed, " + "; ".join(problems)
-        if isinstance(exc, KeyboardInterrupt):
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: after the rollback
             raise
         raise PublishError(message) from exc
 
@@ -394,6 +397,17 @@ def publish(
     report = PublishReport(graphs=expected, removed=obsolete, method=target.method)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _quiet_on_error(say: Say) -> Say:
+    """``say`` that never raises: progress output failing (``cmq-graph publish | head``: a closed
+    pipe) must not abort a publish halfway."""
+
+    def safe(message: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            say(message)
+
+    return safe
 
 
 def _rollback(

@@ -318,3 +318,38 @@ def test_catalogue_gives_the_same_answers(published: str, remote: RemoteStore, s
     assert sorted(broken) == sorted(VIRTUOSO_BUGS), broken
     for name, code in VIRTUOSO_BUGS.items():
         assert code in broken[name]
+
+
+def test_unexpected_error_and_broken_progress_output(
+    virtuoso_server: Virtuoso, writer: RemoteStore, publisher: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug midway (not one of our errors) still rolls back; a closed stdout does not stop a publish
+    (``cmq-graph publish | head`` once left staging graphs behind and exited 0)."""
+    import cmq_graph.publish as publish_module
+
+    name = "unexpected"
+    manifest = f"urn:t:{name}:manifest"
+    v1 = _dataset(name, {"g1": 6, "g2": 6})
+
+    def closed_pipe(_message: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    publish(v1, _target(virtuoso_server, publisher), manifest, say=closed_pipe)
+    _assert_remote_equals(writer, v1, name)
+
+    real = publish_module.ntriples
+    calls = 0
+
+    def failing(triples):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("a bug in the middle of the upload")
+        return real(triples)
+
+    monkeypatch.setattr(publish_module, "ntriples", failing)
+    v2 = _dataset(name, {"g1": 20, "g3": 20}, version="v2")
+    with pytest.raises(PublishError, match=r"RuntimeError.*the remote graphs were not touched"):
+        publish(v2, _target(virtuoso_server, publisher), manifest, batch_size=5, say=_quiet)
+    _assert_remote_equals(writer, v1, name)
+    assert _graphs_under(writer, f"{manifest}/") == []
