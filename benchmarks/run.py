@@ -61,7 +61,7 @@ class Settings:
     sizes: list[str] = field(default_factory=lambda: ["curated", "10k", "100k", "1m"])
     engines: list[str] = field(default_factory=lambda: list(ENGINES))
     repeats: int = 5
-    timeout: float = 120.0  # one query run, any engine
+    timeout: float = 60.0  # one query run, any engine
     query_budget: float = 30.0  # warm repeats of one query stop beyond this
     validate_cap: int = 150_000  # pySHACL (both pipelines) above this is too slow for the time box
     rdflib_cap: int = 1_000_000

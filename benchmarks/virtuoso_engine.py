@@ -75,13 +75,9 @@ def load_and_open(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     with EmbeddedStore.open(Path(spec["store_root"])) as local:
         info["quads"] = len(local)
         target = publish.connect(v["sparql"], credentials=Credentials("dba", "dba"), timeout=600, retries=1)
-        # A dedicated server: drop the sample graphs a fresh Virtuoso answers from (owl: labels...).
-        for graph in SAMPLE_GRAPHS:
-            target.store.update(f"DROP SILENT GRAPH <{graph}>")
         report = publish.publish(local, target, publish.DEFAULT_GRAPH, say=lambda _m: None)
-        # publish's manifest is not in the embedded store; kept, it would change map-data-version.
-        target.store.update(f"DROP SILENT GRAPH <{publish.DEFAULT_GRAPH}>")
         info["method"] = f"cmq-graph publish ({report.method})"
         info["triples"] = report.triples
+    # As `cmq-graph query --endpoint` reads it: the published graphs only (from publish's manifest).
     reader = RemoteStore(v["sparql"], timeout=600, retries=1)
     return reader, info
