@@ -47,10 +47,17 @@ def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[
     queries = catalog.catalogue(Path(spec["queries_dir"]) if spec.get("queries_dir") else None)
     out: dict[str, Any] = {}
     timeout = spec.get("timeout") or None
+    total_budget = spec.get("total_query_budget") or float("inf")
+    began = time.perf_counter()
     for item in spec["plan"]:
         name, params = item["name"], item.get("params") or {}
         q = queries[name]
         entry: dict[str, Any] = {"params": params}
+        if time.perf_counter() - began > total_budget:
+            entry["error"] = f"not run: this engine's {total_budget:.0f} s query budget is spent"
+            entry["skipped"] = True
+            out[name] = entry
+            continue
         try:
             start = time.perf_counter()
             with deadline(timeout):

@@ -27,10 +27,11 @@ title says so), every id starts with ``synth-`` (its own IRI space, ``…/id/{ki
 :func:`write` refuses to write into the project's ``data/`` folder, so it can never reach the
 default build or the published graph.
 
-Size: with the default per-campus parameters one campus brings about 60 rows and 560 triples
-(≈ 9.5 triples per row, measured on the built graph); the fixed part (territories, sources,
-labels) is about 2,000 triples. :func:`campuses_for_triples` turns a triple target into a campus
-count: ≈ 15 campuses for 10k triples, 175 for 100k, 1,780 for 1M, 17,800 for 10M.
+Size: with the default per-campus parameters one campus brings about 77 rows and 575 triples
+(≈ 7.5 triples per row, measured on the built graph with the project's ontology); the fixed part
+(ontology, vocabularies and shapes, territories, sources, labels) is about 5,300 triples.
+:func:`campuses_for_triples` turns a triple target into a campus count: 8 campuses for 10k
+triples, 165 for 100k, 1,730 for 1M, 17,390 for 10M.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ PREFIX = "synth-"
 
 # Triples brought by one campus with the default parameters, and by the fixed part; measured by
 # building generated folders (see tests/test_synth.py::test_triples_per_row_is_as_documented).
-TRIPLES_PER_CAMPUS = 560
-FIXED_TRIPLES = 2_000
+TRIPLES_PER_CAMPUS = 575
+FIXED_TRIPLES = 5_300
 
 # -- territories: régions, académies, départements (real names and codes) ----------------------
 

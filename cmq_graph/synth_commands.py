@@ -43,7 +43,7 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--campuses", type=int, default=defaults.campuses, help="number of campuses")
     size.add_argument(
-        "--triples", type=int, help="aim at about this many triples (sets --campuses: ~560 per campus)"
+        "--triples", type=int, help="aim at about this many triples (sets --campuses: ~575 per campus)"
     )
     p.add_argument("--schools-per-campus", type=int, default=defaults.schools_per_campus)
     p.add_argument("--partners-per-campus", type=int, default=defaults.partners_per_campus)

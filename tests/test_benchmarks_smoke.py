@@ -56,8 +56,10 @@ def test_every_engine_gives_the_same_answers(smoke: Path) -> None:
             if eq["status"] == "DIFFERENT":
                 assert eq.get("explained"), f"{size} {name}: unexplained difference {eq['differences']}"
                 assert set(eq["wrong"]) == {"virtuoso"}, f"{size} {name}: {eq['wrong']}"
-            # cmq-graph (on disk and in memory) and rdflib hold the same triples: same answers.
-            assert len({eq["digests"][e] for e in ("cmq", "cmq-mem", "rdflib")}) == 1, (size, name)
+            # cmq-graph (on disk and in memory) and rdflib hold the same triples: same answers
+            # (rdflib may have been stopped by its time budget on a slow query: no answer then).
+            assert "cmq" in eq["digests"] and "cmq-mem" in eq["digests"], (size, name, eq["errors"])
+            assert len({eq["digests"][e] for e in ("cmq", "cmq-mem", "rdflib") if e in eq["digests"]}) == 1
             checked += 1
     assert checked > 0
 
