@@ -5,7 +5,7 @@ walks focus nodes one by one in Python (and re-parses a ``sh:sparql`` text per n
 what makes validation the build's bottleneck. Here every constraint of a property shape becomes
 *one* query returning only the violating (focus node, value) pairs over all targets at once, run
 by Oxigraph on the mapped quads plus the ontology and vocabularies (class targets follow
-``rdfs:subClassOf*`` in the data, as SHACL says).
+``rdfs:subClassOf`` as SHACL says, through the ontology's subclass closure computed once).
 
 Covered: ``sh:targetClass`` node shapes; property shapes with an IRI ``sh:path`` and
 ``sh:minCount``, ``sh:maxCount``, ``sh:datatype``, ``sh:or`` of datatypes, ``sh:class``,
@@ -31,7 +31,7 @@ from rdflib.namespace import RDF
 
 from cmq_graph import paths
 from cmq_graph.mapping import map_tables
-from cmq_graph.namespaces import SH, SHAPES_GRAPH
+from cmq_graph.namespaces import ONTOLOGY_GRAPH, SH, SHAPES_GRAPH
 from cmq_graph.synth import SynthConfig, campuses_for_triples, write
 from cmq_graph.validate import to_graph
 from cmq_graph.vocabulary import load_ontology
@@ -65,8 +65,23 @@ def _n3(term: Any) -> str:
     return term.n3()
 
 
+# Class -> itself and its subclasses, from the ontology (set by main): a VALUES list of classes
+# instead of an rdfs:subClassOf* path per node, which Oxigraph evaluates node by node.
+SUBCLASSES: dict[URIRef, list[URIRef]] = {}
+
+
+def _classes(cls: URIRef) -> str:
+    return " ".join(_n3(c) for c in SUBCLASSES.get(cls, [cls]))
+
+
 def _target(cls: URIRef) -> str:
-    return f"?this a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {_n3(cls)} ."
+    return f"VALUES ?targetClass {{ {_classes(cls)} }} ?this a ?targetClass ."
+
+
+def subclass_closure(ontology: Graph) -> dict[URIRef, list[URIRef]]:
+    sub = URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    classes = {c for c in ontology.all_nodes() if isinstance(c, URIRef)}
+    return {c: sorted(set(ontology.transitive_subjects(sub, c))) for c in classes}
 
 
 def property_queries(shapes: Graph, ps: Any, target: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -123,7 +138,7 @@ def property_queries(shapes: Graph, ps: Any, target: str) -> tuple[list[tuple[st
                 (
                     label,
                     f"SELECT ?this ?v WHERE {{ {target} ?this {p} ?v . FILTER NOT EXISTS "
-                    f"{{ ?v a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {_n3(obj)} }} }}",
+                    f"{{ VALUES ?okClass {{ {_classes(obj)} }} ?v a ?okClass }} }}",
                 )
             )
         elif pred == SH.pattern:
@@ -218,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     onto = load_ontology(args.ontology, [])
     shapes = to_graph(onto.graph_quads(SHAPES_GRAPH))
     start = time.perf_counter()
+    SUBCLASSES.update(subclass_closure(to_graph(onto.graph_quads(ONTOLOGY_GRAPH))))
     queries, uncovered = compile_shapes(shapes)
     compile_s = time.perf_counter() - start
     mapped = map_tables(folder, onto)
