@@ -61,7 +61,7 @@ def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[
         try:
             start = time.perf_counter()
             with deadline(timeout):
-                result = catalog.run(store, q, params)
+                result = catalog.run(store, q, params, timeout=timeout)
             entry["cold"] = time.perf_counter() - start
             comparable = catalog.comparable(result)
             rows = comparable[2] if comparable[0] == "select" else comparable[1]
@@ -84,7 +84,7 @@ def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[
                     break
                 start = time.perf_counter()
                 with deadline(timeout):
-                    catalog.run(store, q, params)
+                    catalog.run(store, q, params, timeout=timeout)
                 warm.append(time.perf_counter() - start)
                 spent += warm[-1]
             entry["warm"] = warm
