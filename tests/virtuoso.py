@@ -117,6 +117,20 @@ DeferInferenceRulesInit    = 0
 """
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM the server if the test process dies.
+
+    A test run killed outright (timeout, Ctrl-C twice, OOM) runs no fixture finaliser; without
+    this its Virtuoso would outlive it, holding ports and memory.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     """A port free on 127.0.0.1 right now (the OS picks it; a race is possible, hence retries)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -236,6 +250,7 @@ def start(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         server = Virtuoso(run_dir, sql_port, http_port, process)
         deadline = time.monotonic() + ready_timeout
