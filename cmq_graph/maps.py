@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -208,28 +209,28 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
 
 CATEGORY_NAMES: dict[str, dict[str, str]] = {
     "fr": {
-        "campus": "campus",
-        "school": "établissement",
-        "partner": "partenaire",
-        "body": "organisme public",
-        "label": "label",
-        "text": "texte",
-        "step": "étape de la procédure",
-        "territory": "territoire",
-        "policy": "politique",
-        "other": "autre",
+        "campus": "Campus",
+        "school": "Établissement",
+        "partner": "Partenaire",
+        "body": "Organisme public",
+        "label": "Label",
+        "text": "Texte",
+        "step": "Étape de la procédure",
+        "territory": "Territoire",
+        "policy": "Politique",
+        "other": "Autre",
     },
     "en": {
-        "campus": "campus",
-        "school": "school",
-        "partner": "partner",
-        "body": "public body",
-        "label": "label",
-        "text": "legal text",
-        "step": "procedure step",
-        "territory": "territory",
-        "policy": "policy",
-        "other": "other",
+        "campus": "Campus",
+        "school": "School",
+        "partner": "Partner",
+        "body": "Public body",
+        "label": "Label",
+        "text": "Legal text",
+        "step": "Procedure step",
+        "territory": "Territory",
+        "policy": "Policy",
+        "other": "Other",
     },
 }
 
@@ -666,6 +667,10 @@ def write_html(model: MapModel, path: Path) -> Path:
     return path
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 # -- static pictures -------------------------------------------------------------------------
 
 
@@ -713,12 +718,12 @@ def render_static(model: MapModel, path: Path, *, labels: int = 25) -> Path:
         handles.append(
             Line2D(
                 [], [], marker=marker, linestyle="", markerfacecolor=kind["color"], markeredgecolor="#333333",
-                markersize=9, label=f"{kind['label']} ({len(members)})",
+                markersize=9, label=f"{_cut(kind['label'], 45)} ({len(members)})",
             )
         )  # fmt: skip
     for i in sorted(range(len(xy)), key=lambda i: -data["nodes"][i]["size"])[:labels]:
         ax.text(
-            xy[i][0], xy[i][1], data["nodes"][i]["label"][:60], fontsize=7, ha="center", va="bottom",
+            xy[i][0], xy[i][1], _cut(data["nodes"][i]["label"], 60), fontsize=7, ha="center", va="bottom",
             parse_math=False, zorder=3,
         )  # fmt: skip
     if xy:
@@ -738,7 +743,8 @@ def render_static(model: MapModel, path: Path, *, labels: int = 25) -> Path:
         f"{model.caption}\n{data['text']['sizeNote']} {t['version']} : {model.version} · "
         f"{g.number_of_nodes()} / {g.number_of_edges()} · {t['sources']} : {sources}"
     )
-    fig.text(0.02, 0.01, footer, fontsize=7, ha="left", va="bottom", wrap=True, parse_math=False)
+    footer = "\n".join(textwrap.fill(line, 230) for line in footer.splitlines())
+    fig.text(0.02, 0.01, footer, fontsize=7, ha="left", va="bottom", parse_math=False)
     fig.subplots_adjust(left=0.02, right=0.8, top=0.93, bottom=0.08)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(
