@@ -680,18 +680,17 @@ def render_static(model: MapModel, path: Path, *, labels: int = 25) -> Path:
     Only the ``labels`` largest nodes are named, so the picture stays readable; labels are drawn
     as plain text (``parse_math=False``: a ``$`` in a name is not TeX).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # The object-oriented API, not pyplot: no backend switch, so a notebook keeps its inline plots.
     from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in {"png", "svg"}:
         raise QueryError(f"static maps are .png or .svg, not {path.suffix!r}")
     g, data = model.graph, page_data(model)
-    fig, ax = plt.subplots(figsize=(16, 10))
+    fig = Figure(figsize=(16, 10))
+    ax = fig.subplots()
     ax.set_axis_off()
     xy = [(n["x"], -n["y"]) for n in data["nodes"]]
     segments = [(xy[e["from"]], xy[e["to"]]) for e in data["edges"]]
@@ -750,5 +749,4 @@ def render_static(model: MapModel, path: Path, *, labels: int = 25) -> Path:
     fig.savefig(
         path, format=fmt, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None
     )
-    plt.close(fig)
     return path
