@@ -16,7 +16,9 @@ from cmq_graph.export import FORMATS, export
 from cmq_graph.store import EmbeddedStore, to_rdflib
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-RDFLIB_FORMAT = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml", "trig": "trig", "nq": "nquads"}
+RDFLIB_FORMAT = {
+    "ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml", "trig": "trig", "nq": "nquads",
+}
 
 
 @pytest.fixture(scope="module")
