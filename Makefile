@@ -14,8 +14,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+MAPS := var/maps
+
 run: $(STAMP)
 	$(BIN)/cmq-graph build
+	mkdir -p $(MAPS)
+	$(BIN)/cmq-graph map overview -o $(MAPS)/carte-ensemble.html --png
+	$(BIN)/cmq-graph map governance -o $(MAPS)/carte-gouvernance.html
+	$(BIN)/cmq-graph map shared-partners -o $(MAPS)/carte-partenaires-partages.html
+	@echo "Cartes (s'ouvrent hors ligne dans un navigateur) : $(abspath $(MAPS))/"
 
 system-deps:
 	bash scripts/system-deps.sh
