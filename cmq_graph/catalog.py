@@ -530,8 +530,21 @@ _NUMERIC = {
 }
 
 
+_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+_WKT_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _wkt_number(match: re.Match[str]) -> str:
+    text = format(Decimal(match.group()).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def canonical(term: Node | None) -> str:
-    """An engine-neutral N-Triples form: plain = xsd:string, integers and decimals by value."""
+    """An engine-neutral N-Triples form: plain = xsd:string, integers and decimals by value.
+
+    WKT coordinates are compared as numbers (``48.78360`` = ``48.7836``): Virtuoso stores
+    geometries as numbers and writes them back without trailing zeros.
+    """
     if term is None:
         return ""
     if isinstance(term, BNode):
@@ -550,6 +563,8 @@ def canonical(term: Node | None) -> str:
             return f'"{number.normalize()}"^^<{XSD.decimal}>'
         if term.language:
             return Literal(str(term), lang=term.language.lower()).n3()
+        if dt == _WKT:
+            return Literal(_WKT_NUMBER.sub(_wkt_number, str(term)), datatype=term.datatype).n3()
     return term.n3()
 
 

@@ -514,3 +514,27 @@ def test_api_open_store_and_catalogue(tmp_path: Path) -> None:
     assert api.describe("sources").startswith("sources (SELECT, ")
     with pytest.raises(StoreError, match="run `cmq-graph build` first"):
         api.open_store(tmp_path)
+
+
+def test_wkt_coordinates_compare_as_numbers() -> None:
+    """Virtuoso writes ``48.78360`` back as ``48.7836``: the same point, so the same answer."""
+    wkt = URIRef("http://www.opengis.net/ont/geosparql#wktLiteral")
+
+    def point(text: str) -> str:
+        return catalog.canonical(Literal(text, datatype=wkt))
+
+    assert point("POINT(-3.36811 48.78360)") == point("POINT(-3.36811 48.7836)")
+    assert point("POINT(4.0 -0.000)") == point("POINT(4 0)")
+    assert point("POINT(-3.36811 48.7836)") != point("POINT(-3.36811 48.7837)")
+
+
+def test_bound_parameters_are_also_a_values_block(fixture_store: EmbeddedStore) -> None:
+    """A bound parameter reaches Oxigraph's planner (VALUES) and keeps its meaning (substitution):
+    same rows as the value written in the query, inside sub-selects too."""
+    q = "SELECT ?s ?n WHERE { { SELECT ?s ?n WHERE { ?s rdfs:label ?l BIND(STRLEN(?l) AS ?n) } } }"
+    rows = fixture_store.query("SELECT ?s ?l WHERE { ?s rdfs:label ?l }").rows
+    subject = rows[0][0]
+    bound = fixture_store.query(q, {"s": subject}).rows
+    assert bound and all(r[0] == subject for r in bound)
+    written = fixture_store.query(q.replace("?s rdfs:label", f"<{subject}> rdfs:label")).rows
+    assert sorted(r[1] for r in bound) == sorted(r[1] for r in written)
