@@ -395,11 +395,18 @@ def compare(out: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:
         else:
             status = "single engine"
         verdicts[name] = {"status": status, "rows": rows, "errors": errors, "digests": digests}
+        texts = {e: answers[e][name].get("text") for e in digests}
         if status == "DIFFERENT":
             diffs = differences(work, list(digests), name)
             verdicts[name]["differences"] = diffs
             verdicts[name]["explained"] = explain(diffs)
             verdicts[name]["wrong"] = sorted({k.split(" ")[0] for k in diffs if k.endswith(" only")})
+            edited = sorted(e for e, text in texts.items() if text != texts.get("cmq"))
+            if edited:
+                # The curated run of 15:08 met this: a query was fixed between the cmq and rdflib
+                # workers, and rdflib's right answer to the new text looked like a wrong one.
+                verdicts[name]["explained"] = "the query file was edited during the run (not one question)"
+                verdicts[name]["wrong"] = edited
     return verdicts
 
 

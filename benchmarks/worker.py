@@ -52,7 +52,8 @@ def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[
     for item in spec["plan"]:
         name, params = item["name"], item.get("params") or {}
         q = queries[name]
-        entry: dict[str, Any] = {"params": params}
+        # The text as this engine ran it: a query file edited during a run is not one question.
+        entry: dict[str, Any] = {"params": params, "text": hashlib.sha256(q.text.encode()).hexdigest()[:12]}
         if time.perf_counter() - began > total_budget:
             entry["error"] = f"not run: this engine's {total_budget:.0f} s query budget is spent"
             entry["skipped"] = True
