@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import re
-from collections import Counter, defaultdict
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,11 @@ HAS_GEOMETRY = ox.NamedNode(str(GEO.hasGeometry))
 AS_WKT = ox.NamedNode(str(GEO.asWKT))
 GEOMETRY = ox.NamedNode(str(GEO.Geometry))
 WKT = ox.NamedNode(str(GEO.wktLiteral))
+XSD_DATE = ox.NamedNode(XSD + "date")
+XSD_GYEARMONTH = ox.NamedNode(XSD + "gYearMonth")
+XSD_GYEAR = ox.NamedNode(XSD + "gYear")
+XSD_INTEGER = ox.NamedNode(XSD + "integer")
+XSD_DECIMAL = ox.NamedNode(XSD + "decimal")
 
 
 @dataclass
@@ -65,32 +70,62 @@ def _date_literal(value: str) -> ox.Literal | None:
     try:
         if day:
             datetime.date(int(year), int(month), int(day))
-            return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
+            return ox.Literal(value, datatype=XSD_DATE)
         if month:
             if not 1 <= int(month) <= 12:
                 return None
-            return ox.Literal(value, datatype=ox.NamedNode(XSD + "gYearMonth"))
+            return ox.Literal(value, datatype=XSD_GYEARMONTH)
     except ValueError:
         return None
-    return ox.Literal(value, datatype=ox.NamedNode(XSD + "gYear"))
+    return ox.Literal(value, datatype=XSD_GYEAR)
 
 
-def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
-    """Read one CSV file; check its header. Returns no rows if the header is unusable."""
-    name = str(path)
+def _decode_error(path: Path, problems: list[Problem]) -> None:
+    """Report the first byte that is not UTF-8 (reads the whole file: the error path only)."""
+    raw = path.read_bytes()
     try:
-        raw = path.read_bytes()
-        content = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(name, line, None, f"not valid UTF-8 at byte {exc.start}", "UTF-8 text"))
-        return []
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        problems.append(Problem(name, 1, None, "empty file", "a header row: " + ",".join(table.header)))
-        return []
+        problems.append(Problem(str(path), line, None, f"not valid UTF-8 at byte {exc.start}", "UTF-8 text"))
+
+
+def iter_table(path: Path, table: Table, problems: list[Problem]) -> Iterator[Row]:
+    """Stream the rows of one CSV file; check its header. No rows if the header is unusable."""
+    name = str(path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        try:
+            reader = csv.reader(fh)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                problems.append(
+                    Problem(name, 1, None, "empty file", "a header row: " + ",".join(table.header))
+                )
+                return
+            if not _header_ok(name, header, table, problems):
+                return
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue
+                line = reader.line_num
+                if len(cells) != len(header):
+                    problems.append(
+                        Problem(
+                            name,
+                            line,
+                            None,
+                            f"{len(cells)} cells for {len(header)} columns",
+                            "one cell per column",
+                        )
+                    )
+                    continue
+                yield Row(table, name, line, {h: c.strip() for h, c in zip(header, cells, strict=True)})
+        except UnicodeDecodeError:
+            _decode_error(path, problems)
+
+
+def _header_ok(name: str, header: list[str], table: Table, problems: list[Problem]) -> bool:
     known = set(table.header)
     ok = True
     for col in header:
@@ -107,78 +142,116 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
         dup = [c for c, n in Counter(header).items() if n > 1]
         problems.append(Problem(name, 1, dup[0], f"column '{dup[0]}' appears twice"))
         ok = False
-    if not ok:
-        return []
-    rows = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        line = reader.line_num
-        if len(cells) != len(header):
-            problems.append(
-                Problem(
-                    name, line, None, f"{len(cells)} cells for {len(header)} columns", "one cell per column"
-                )
-            )
-            continue
-        rows.append(Row(table, name, line, {h: c.strip() for h, c in zip(header, cells, strict=True)}))
-    return rows
+    return ok
 
 
-class _Mapper:
-    def __init__(self, ontology: Ontology, rows: dict[str, list[Row]], problems: list[Problem]):
+def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
+    """Read one CSV file; check its header. Returns no rows if the header is unusable."""
+    return list(iter_table(path, table, problems))
+
+
+class TableMapper:
+    """Two passes over the tables, so that no table is held in memory.
+
+    The first (at construction) checks every header and collects the ids of each table (and the
+    duplicate rows); :meth:`quads` then reads the rows again and yields their quads, one row at
+    a time, recording every problem in ``problems``: the caller raises once the stream is spent.
+    """
+
+    def __init__(self, data_dir: Path, ontology: Ontology, problems: list[Problem]):
         self.ontology = ontology
-        self.rows = rows
         self.problems = problems
-        self.ids: dict[str, set[str]] = {t: {r.id for r in rs} for t, rs in rows.items()}
-        self.source_ids = self.ids.get(SOURCES.name, set())
+        self.files: list[tuple[Table, Path]] = []
+        self.ids: dict[str, set[str]] = {}
+        self.duplicates: dict[str, set[int]] = {}
         self.out = Mapped()
+        self.seconds = 0.0  # spent in :meth:`quads` (reading and mapping), not in its consumer
+        self._nodes: dict[str, ox.NamedNode] = {}
+        if not data_dir.is_dir():
+            problems.append(Problem(str(data_dir), None, None, "data folder not found"))
+        else:
+            for table in TABLES:
+                path = data_dir / table.file
+                if not path.exists():
+                    if table is SOURCES:
+                        problems.append(
+                            Problem(str(path), None, None, "file is missing", "the list of sources")
+                        )
+                    continue
+                self.files.append((table, path))
+                self.ids[table.name], self.duplicates[str(path)] = self._first_pass(path, table)
+        self.source_ids = self.ids.get(SOURCES.name, set())
+
+    def _first_pass(self, path: Path, table: Table) -> tuple[set[str], set[int]]:
+        ids: set[str] = set()
+        seen: dict[tuple[str, str], int] = {}
+        duplicates: set[int] = set()
+        for row in iter_table(path, table, self.problems):
+            ids.add(row.id)
+            key = (row.id, row.values.get("source", ""))
+            if key in seen:
+                what = f"id '{row.id}'" + (f" with source '{key[1]}'" if table.sourced else "")
+                self.problem(
+                    row,
+                    "id",
+                    f"duplicate {what}, first on line {seen[key]}",
+                    "one row per (id, source); a competing claim cites another source",
+                )
+                duplicates.add(row.line)
+                continue
+            seen[key] = row.line
+        return ids, duplicates
+
+    def node(self, iri: str) -> ox.NamedNode:
+        """One NamedNode per predicate, class, graph or concept IRI, however many quads use it."""
+        found = self._nodes.get(iri)
+        if found is None:
+            found = self._nodes[iri] = ox.NamedNode(iri)
+        return found
 
     def problem(self, row: Row, column: str | None, message: str, expected: str | None = None) -> None:
         self.problems.append(Problem(row.file, row.line, column, message, expected))
 
-    def run(self) -> Mapped:
-        for table in TABLES:
-            seen: dict[tuple[str, str], int] = {}
-            for row in self.rows.get(table.name, []):
-                key = (row.id, row.values.get("source", ""))
-                if key in seen:
-                    what = f"id '{row.id}'" + (f" with source '{key[1]}'" if table.sourced else "")
-                    self.problem(
-                        row,
-                        "id",
-                        f"duplicate {what}, first on line {seen[key]}",
-                        "one row per (id, source); a competing claim cites another source",
-                    )
-                    continue
-                seen[key] = row.line
-                self.map_row(row)
-        return self.out
+    def quads(self) -> Iterator[ox.Quad]:
+        """The quads of every row, table after table (header problems were reported already)."""
+        clock = time.perf_counter
+        for table, path in self.files:
+            duplicates = self.duplicates[str(path)]
+            rows = iter_table(path, table, [])
+            while True:
+                start = clock()
+                row = next(rows, None)
+                if row is None:
+                    self.seconds += clock() - start
+                    break
+                quads = [] if row.line in duplicates else self.map_row(row)
+                self.seconds += clock() - start
+                yield from quads
 
-    def map_row(self, row: Row) -> None:
+    def map_row(self, row: Row) -> list[ox.Quad]:
         table = row.table
         ident = row.id
+        quads: list[ox.Quad] = []
         if not SLUG.match(ident):
             self.problem(row, "id", f"invalid id '{ident}'", "lowercase letters, digits and '-'")
-            return
+            return quads
         if table.sourced:
             src = row.values.get("source", "")
             if not src:
                 self.problem(row, "source", "no source given", "a source id from sources.csv")
-                return
+                return quads
             if src not in self.source_ids:
                 self.problem(row, "source", f"unknown source '{src}'", "an id declared in sources.csv")
-                return
-            graph = ox.NamedNode(source_iri(src))
+                return quads
+            graph = self.node(source_iri(src))
             self.out.sources.add(src)
         else:
-            graph = ox.NamedNode(META_GRAPH)
+            graph = self.node(META_GRAPH)
         subject = ox.NamedNode(entity_iri(table.path, ident))
         self.out.origins.setdefault(subject.value, (row.file, row.line))
         self.out.rows[table.name] += 1
-        quads = self.out.quads
         if table.rdf_type is not None:
-            quads.append(ox.Quad(subject, RDF_TYPE, ox.NamedNode(str(table.rdf_type)), graph))
+            quads.append(ox.Quad(subject, RDF_TYPE, self.node(str(table.rdf_type)), graph))
         for col in table.columns:
             raw = row.values.get(col.name, "")
             if not raw:
@@ -186,25 +259,27 @@ class _Mapper:
                     self.problem(row, col.name, "required value is empty", col.doc or col.kind)
                 continue
             values = [v.strip() for v in raw.split(MULTI_SEPARATOR)] if col.multi else [raw]
+            predicate = self.node(str(col.predicate)) if col.predicate is not None else None
             for value in values:
                 for obj, extra_type in self.convert(row, col, value):
-                    if col.predicate is not None:
-                        quads.append(ox.Quad(subject, ox.NamedNode(str(col.predicate)), obj, graph))
+                    if predicate is not None:
+                        quads.append(ox.Quad(subject, predicate, obj, graph))
                     if extra_type is not None:
                         quads.append(ox.Quad(subject, RDF_TYPE, extra_type, graph))
         if table.geometry:
-            self.map_geometry(row, subject, graph)
+            quads += self.map_geometry(row, subject, graph)
+        return quads
 
-    def map_geometry(self, row: Row, subject: ox.NamedNode, graph: ox.NamedNode) -> None:
+    def map_geometry(self, row: Row, subject: ox.NamedNode, graph: ox.NamedNode) -> list[ox.Quad]:
         lat, lon = row.values.get("latitude", ""), row.values.get("longitude", "")
         if not lat and not lon:
-            return
+            return []
         for name, value, bound in (("latitude", lat, 90), ("longitude", lon, 180)):
             if not DECIMAL.match(value) or abs(float(value)) > bound:
                 self.problem(row, name, f"invalid {name} '{value}'", f"decimal degrees within ±{bound}")
-                return
+                return []
         geom = ox.NamedNode(subject.value + "#geometry")
-        self.out.quads += [
+        return [
             ox.Quad(subject, HAS_GEOMETRY, geom, graph),
             ox.Quad(geom, RDF_TYPE, GEOMETRY, graph),
             ox.Quad(geom, AS_WKT, ox.Literal(f"POINT({lon} {lat})", datatype=WKT), graph),
@@ -226,12 +301,12 @@ class _Mapper:
             if not INTEGER.match(value):
                 self.problem(row, col.name, f"invalid number '{value}'", "a whole number ≥ 0")
                 return
-            yield ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer")), None
+            yield ox.Literal(str(int(value)), datatype=XSD_INTEGER), None
         elif kind == "decimal":
             if not DECIMAL.match(value):
                 self.problem(row, col.name, f"invalid decimal '{value}'", "a decimal number")
                 return
-            yield ox.Literal(value, datatype=ox.NamedNode(XSD + "decimal")), None
+            yield ox.Literal(value, datatype=XSD_DECIMAL), None
         elif kind == "iri":
             if not IRI.match(value):
                 self.problem(row, col.name, f"invalid IRI '{value}'", "an absolute http(s) IRI")
@@ -276,26 +351,14 @@ def _path(table_name: str) -> str:
     return next(t.path for t in TABLES if t.name == table_name)
 
 
-def read_tables(data_dir: Path, problems: list[Problem]) -> dict[str, list[Row]]:
-    rows: dict[str, list[Row]] = defaultdict(list)
-    if not data_dir.is_dir():
-        problems.append(Problem(str(data_dir), None, None, "data folder not found"))
-        return rows
-    for table in TABLES:
-        path = data_dir / table.file
-        if not path.exists():
-            if table is SOURCES:
-                problems.append(Problem(str(path), None, None, "file is missing", "the list of sources"))
-            continue
-        rows[table.name] = read_table(path, table, problems)
-    return rows
-
-
 def map_tables(data_dir: Path, ontology: Ontology, problems: list[Problem] | None = None) -> Mapped:
-    """Map every table of ``data_dir``; raise :class:`InputError` listing every problem found."""
+    """Map every table of ``data_dir`` into a list; raise :class:`InputError` listing every problem.
+
+    For small inputs and tests: a build streams :meth:`TableMapper.quads` into the store instead.
+    """
     problems = [] if problems is None else problems
-    rows = read_tables(data_dir, problems)
-    mapped = _Mapper(ontology, rows, problems).run()
+    mapper = TableMapper(data_dir, ontology, problems)
+    mapper.out.quads = list(mapper.quads())
     if problems:
         raise InputError(problems, "the curated data has errors")
-    return mapped
+    return mapper.out

@@ -11,12 +11,13 @@ leaves the previous graph untouched and readable, and readers never see a half-w
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -264,14 +265,28 @@ def _with_values(sparql: str, bindings: Mapping[str, Node]) -> str:
         return sparql
 
 
-def write_generation(root: Path, quads: Iterable[ox.Quad]) -> Path:
-    """Load ``quads`` into a new generation folder under ``root`` and return it (not yet live)."""
+# Quads handed to one bulk load: RocksDB's loader buffers a whole batch (with its index
+# permutations) in memory, so a stream is loaded in slices of this size.
+LOAD_BATCH = 200_000
+
+
+def batches(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    """``items`` in lists of ``size`` (the last one shorter): ``itertools.batched`` before 3.12."""
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def write_generation(root: Path, quads: Iterable[ox.Quad], *, batch: int = LOAD_BATCH) -> Path:
+    """Load ``quads`` (any iterable, consumed once, in slices of ``batch``) into a new generation
+    folder under ``root`` and return it (not yet live)."""
     gens = _generations(root)
     gens.mkdir(parents=True, exist_ok=True)
     path = gens / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     try:
         store = ox.Store(str(path))
-        store.bulk_extend(quads)
+        for chunk in batches(quads, batch):
+            store.bulk_extend(chunk)
         store.flush()
         store.optimize()
         del store
