@@ -98,12 +98,22 @@ def _check(
         raise InputError(mapper.problems, "the curated data has errors")
     report.rows = mapper.out.rows
     report.sources = len(mapper.out.sources)
+    shapes = ontology.graph_quads(SHAPES_GRAPH)
     if validate:
         with _stage(report, "validate", say):
-            validate_or_raise(store, ontology.graph_quads(SHAPES_GRAPH), mapper.out.origins)
+            validate_or_raise(store, shapes, mapper.out.origins)
+    # The shapes join the graph only now: while it holds nothing but the data graphs, the checks
+    # read the union of all graphs, which Oxigraph answers 2-3x faster than a list of graphs.
+    store.bulk_extend(shapes)
     with _stage(report, "count", say):
         report.quads = len(store)
         report.triples = int(next(iter(store.query(DISTINCT_TRIPLES)))["n"].value)
+
+
+def _without_shapes(ontology: Ontology) -> list[ox.Quad]:
+    """The ontology's quads but the shapes, which :func:`_check` adds after validating."""
+    shapes = ox.NamedNode(SHAPES_GRAPH)
+    return [q for q in ontology.quads if q.graph_name != shapes]
 
 
 def build(
@@ -112,7 +122,7 @@ def build(
     """Build the graph into a new generation of ``store_root``; on success make it current."""
     report = BuildReport()
     ontology, mapper = _read(data_dir, ontology_dir, report, say)
-    stream = itertools.chain(ontology.quads, mapper.quads())
+    stream = itertools.chain(_without_shapes(ontology), mapper.quads())
     generation = _load(report, mapper, say, lambda: write_generation(store_root, stream))
     try:
         store = ox.Store(str(generation))
@@ -140,7 +150,7 @@ def prepare(
 
     def load() -> ox.Store:
         store = ox.Store()
-        for chunk in batches(itertools.chain(ontology.quads, mapper.quads()), LOAD_BATCH):
+        for chunk in batches(itertools.chain(_without_shapes(ontology), mapper.quads()), LOAD_BATCH):
             store.bulk_extend(chunk)
         return store
 

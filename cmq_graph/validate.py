@@ -49,7 +49,12 @@ def violations(
     """Every result of the shapes on ``store`` (the union of ``graphs``, default: all but the shapes)."""
     graphs = data_graphs(store) if graphs is None else graphs
     checks = shacl_sparql.compile_shapes(shapes, shacl_sparql.subclass_closure(store, graphs))
-    return shacl_sparql.run(store, checks, graphs)
+    # The union of all graphs is 2-3x faster to read than a list of graphs: used when it is the
+    # same thing (the store holds the data graphs only, and nothing in its default graph).
+    everything = set(graphs) == set(store.named_graphs()) and not any(
+        True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    )
+    return shacl_sparql.run(store, checks, None if everything else graphs)
 
 
 def _labels(store: ox.Store, graphs: list[ox.NamedNode], nodes: set) -> dict:

@@ -17,7 +17,12 @@ from cmq_graph.store import EmbeddedStore, to_rdflib
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 RDFLIB_FORMAT = {
-    "ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml", "trig": "trig", "nq": "nquads",
+    "ttl": "turtle",
+    "nt": "nt",
+    "jsonld": "json-ld",
+    "xml": "xml",
+    "trig": "trig",
+    "nq": "nquads",
 }
 
 
@@ -72,8 +77,20 @@ def test_failed_build_keeps_previous_graph_readable(mini_store: Path, tmp_path: 
     shutil.copytree(mini_store, project / "store", symlinks=True)
     before, _ = _expected(project / "store")
     (project / "data" / "sources.csv").write_text("id,title\n")  # every row now cites an unknown source
-    assert main(["build", "--data", str(project / "data"), "--ontology", str(project / "ontology"),
-                 "--store", str(project / "store")]) == 2
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(project / "data"),
+                "--ontology",
+                str(project / "ontology"),
+                "--store",
+                str(project / "store"),
+            ]
+        )
+        == 2
+    )
     after, _ = _expected(project / "store")
     assert isomorphic(before, after)
     assert len(list((project / "store" / "generations").iterdir())) == 1
