@@ -1,196 +1,104 @@
-"""Where the build's time goes, and what the alternatives would cost (evidence for core changes).
+"""Where a build's time goes: its stages, then every compiled SHACL check timed on its own.
 
-    .venv/bin/python -m benchmarks.profile_build --triples 100000 [--validation-timeout 300]
+    .venv/bin/python -m benchmarks.profile_build --triples 1000000 [--top 20]
 
-Maps a synthetic folder with :mod:`cmq_graph.mapping`, then times, each on its own:
-
-* loading: Oxigraph on disk (``bulk_extend``, what ``store.write_generation`` does) against an
-  in-memory store;
-* counting distinct triples, as ``build()`` does after the load (a Python set over the on-disk
-  store) against one SPARQL ``COUNT`` over ``SELECT DISTINCT`` and a set over the mapped quads;
-* validation: pySHACL as ``validate.check`` calls it (ontology graph handed over, mixed into the
-  data by pySHACL, RDFS inference) against the data and the ontology merged by us into one graph
-  with no inference (SHACL's class targets follow ``rdfs:subClassOf`` in the data graph already),
-  and, per shape, against the number of focus nodes.
-
-Each validation variant runs in a subprocess with a timeout, so a pathological case is reported
-as such ("> N s") instead of hanging the study. Writes ``benchmarks/results/profile-{size}.md``.
+Writes synthetic tables for the size (:mod:`cmq_graph.synth`, under ``benchmarks/out/``), runs
+:func:`cmq_graph.build.build` into a scratch store, then runs each check that the build's
+validation runs (:mod:`cmq_graph.shacl_sparql`), one after the other on one thread, on the new
+store: the checks that cost most are the ones to rewrite or merge. Writes
+``benchmarks/results/profile-{size}.md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
-import resource
 import shutil
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
-from cmq_graph import paths
-from cmq_graph.mapping import map_tables
-from cmq_graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, VOCAB_GRAPH
+from cmq_graph import paths, shacl_sparql
+from cmq_graph.build import build
+from cmq_graph.namespaces import SHAPES_GRAPH
+from cmq_graph.store import current_generation
 from cmq_graph.synth import SynthConfig, campuses_for_triples, write
-from cmq_graph.validate import to_graph
-from cmq_graph.vocabulary import load_ontology
+from cmq_graph.validate import data_graphs
 
 from .run import RESULTS, WORK
 
 
-def _rss_mib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}m" if n >= 1_000_000 else f"{n // 1000}k"
 
 
-def _validate(variant: str, data_dir: str, ontology_dir: str, queue: mp.Queue) -> None:
-    """One validation variant, in a child process; puts (seconds by step, conforms, results)."""
-    from pyshacl import validate
-
-    onto = load_ontology(Path(ontology_dir), [])
-    mapped = map_tables(Path(data_dir), onto)
-    steps: dict[str, float] = {}
-    start = time.perf_counter()
-    data = to_graph(mapped.quads)
-    shapes = to_graph(onto.graph_quads(SHAPES_GRAPH))
-    ontology = to_graph(onto.graph_quads(ONTOLOGY_GRAPH) + onto.graph_quads(VOCAB_GRAPH))
-    steps["rdflib graphs (N-Triples round trip)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    if variant == "as build() does: ont_graph + RDFS inference":
-        conforms, report, _ = validate(
-            data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs", allow_warnings=True
-        )
-    elif variant == "ont_graph, no inference":
-        conforms, report, _ = validate(
-            data, shacl_graph=shapes, ont_graph=ontology, inference="none", allow_warnings=True
-        )
-    else:  # merged by us, no inference
-        for t in ontology:
-            data.add(t)
-        steps["merge ontology into data"] = time.perf_counter() - start
+def time_checks(root: Path) -> list[tuple[float, int, shacl_sparql.Check]]:
+    """(seconds, rows, check) for every compiled check on the (scratch) store's generation."""
+    store = ox.Store(str(current_generation(root)))
+    name = ox.NamedNode(SHAPES_GRAPH)
+    shapes = list(store.quads_for_pattern(None, None, None, name))
+    # As the build runs them: before the shapes join the store, on the union of all graphs.
+    store.remove_graph(name)
+    graphs = data_graphs(store)
+    checks = shacl_sparql.compile_shapes(shapes, shacl_sparql.subclass_closure(store, graphs))
+    timed = []
+    for check in checks:
         start = time.perf_counter()
-        conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
-    steps["pySHACL"] = time.perf_counter() - start
-    results = len(list(report.subjects(predicate=None, object=None))) if not conforms else 0
-    queue.put({"steps": steps, "conforms": bool(conforms), "report_nodes": results, "rss_mib": _rss_mib()})
-
-
-VARIANTS = (
-    "as build() does: ont_graph + RDFS inference",
-    "ont_graph, no inference",
-    "ontology merged into the data graph, no inference",
-)
-
-
-def study(triples: int, ontology_dir: Path, timeout: float) -> dict[str, Any]:
-    folder = WORK / f"profile-{triples}"
-    if not (folder / "sources.csv").exists():
-        write(folder, SynthConfig(campuses=campuses_for_triples(triples)))
-    out: dict[str, Any] = {"triples_target": triples}
-    onto = load_ontology(ontology_dir, [])
-    start = time.perf_counter()
-    mapped = map_tables(folder, onto)
-    out["map"] = time.perf_counter() - start
-    quads = onto.quads + mapped.quads
-    out["quads"] = len(quads)
-    out["rss_after_map_mib"] = _rss_mib()
-
-    disk = WORK / f"profile-{triples}-store"
-    shutil.rmtree(disk, ignore_errors=True)
-    store = ox.Store(str(disk))
-    start = time.perf_counter()
-    store.bulk_extend(quads)
-    store.flush()
-    store.optimize()
-    out["load_disk"] = time.perf_counter() - start
-    del store
-    start = time.perf_counter()
-    mem = ox.Store()
-    mem.bulk_extend(quads)
-    out["load_memory"] = time.perf_counter() - start
-    del mem
-    out["rss_after_loads_mib"] = _rss_mib()
-
-    reader = ox.Store.read_only(str(disk))
-    start = time.perf_counter()
-    out["distinct_python_set_on_disk_store"] = len({(q.subject, q.predicate, q.object) for q in reader})
-    out["count_python_set_disk"] = time.perf_counter() - start
-    start = time.perf_counter()
-    q = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-    out["distinct_sparql"] = int(next(iter(reader.query(q)))[0].value)
-    out["count_sparql"] = time.perf_counter() - start
-    start = time.perf_counter()
-    out["distinct_python_set_mapped"] = len({(q.subject, q.predicate, q.object) for q in quads})
-    out["count_python_set_mapped"] = time.perf_counter() - start
-    del reader
-    shutil.rmtree(disk, ignore_errors=True)
-
-    out["validation"] = {}
-    ctx = mp.get_context("fork")
-    for variant in VARIANTS:
-        queue: mp.Queue = ctx.Queue()
-        proc = ctx.Process(target=_validate, args=(variant, str(folder), str(ontology_dir), queue))
-        start = time.perf_counter()
-        proc.start()
-        proc.join(timeout)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-            out["validation"][variant] = {"timeout": timeout}
-        else:
-            result = queue.get(timeout=10) if not queue.empty() else {"error": f"exit {proc.exitcode}"}
-            result["wall"] = time.perf_counter() - start
-            out["validation"][variant] = result
-        print(variant, out["validation"][variant], file=sys.stderr, flush=True)
-    return out
-
-
-def markdown(r: dict[str, Any]) -> str:
-    lines = [
-        f"# Build profile at {r['quads']:,} quads",
-        "",
-        "| step | seconds | note |",
-        "|---|---:|---|",
-        f"| map tables | {r['map']:.1f} | peak RSS after mapping {r['rss_after_map_mib']} MiB |",
-        f"| load: Oxigraph on disk (bulk_extend + optimize) | {r['load_disk']:.1f} | what build() does |",
-        f"| load: Oxigraph in memory | {r['load_memory']:.1f} | |",
-        f"| distinct triples: Python set over the on-disk store | {r['count_python_set_disk']:.1f} "
-        "| what build() does after the load |",
-        f"| distinct triples: SPARQL COUNT(DISTINCT) on the store | {r['count_sparql']:.1f} | same number: "
-        f"{r['distinct_sparql'] == r['distinct_python_set_on_disk_store']} |",
-        f"| distinct triples: Python set over the mapped quads | {r['count_python_set_mapped']:.1f} | |",
-    ]
-    for variant, v in r["validation"].items():
-        if "timeout" in v:
-            lines.append(f"| validate, {variant} | > {v['timeout']:.0f} | did not finish |")
-        elif "error" in v:
-            lines.append(f"| validate, {variant} | — | {v['error']} |")
-        else:
-            detail = ", ".join(f"{k} {s:.1f} s" for k, s in v["steps"].items())
-            lines.append(
-                f"| validate, {variant} | {v['wall']:.1f} | {detail}; conforms {v['conforms']}; "
-                f"peak {v['rss_mib']} MiB |"
-            )
-    return "\n".join(lines) + "\n"
+        rows = sum(1 for _ in store.query(check.query, use_default_graph_as_union=True))
+        timed.append((time.perf_counter() - start, rows, check))
+    return sorted(timed, key=lambda t: -t[0])
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.profile_build")
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile_build", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--triples", type=int, default=100_000)
-    ap.add_argument("--ontology", type=Path, default=paths.ONTOLOGY_DIR)
-    ap.add_argument("--validation-timeout", type=float, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--top", type=int, default=20, help="checks listed")
     args = ap.parse_args(argv)
-    WORK.mkdir(parents=True, exist_ok=True)
-    r = study(args.triples, args.ontology, args.validation_timeout)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"profile-{args.triples // 1000}k"
-    (RESULTS / f"{name}.json").write_text(json.dumps(r, indent=1))
-    (RESULTS / f"{name}.md").write_text(markdown(r))
-    print(markdown(r))
+
+    size = _label(args.triples)
+    cfg = SynthConfig(campuses=campuses_for_triples(args.triples), seed=args.seed)
+    data = WORK / f"data-{size}-seed{args.seed}"
+    if not ((data / ".complete").exists() and (data / ".complete").read_text() == repr(cfg)):
+        shutil.rmtree(data, ignore_errors=True)
+        write(data, cfg)
+        (data / ".complete").write_text(repr(cfg))
+    root = WORK / f"profile-{size}"
+    shutil.rmtree(root, ignore_errors=True)
+    start = time.perf_counter()
+    report = build(data, paths.ONTOLOGY_DIR, root, say=lambda _m: None)
+    total = time.perf_counter() - start
+    timed = time_checks(root)
+    seq = sum(t for t, _, _ in timed)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+    lines = [
+        f"# Build profile — {size} ({report.triples:,} triples, {stamp})",
+        "",
+        f"Build: {total:.1f} s, {total / report.triples * 1e6:.1f} µs a triple.",
+        "",
+        "| stage | seconds | µs a triple |",
+        "|---|---:|---:|",
+        *(f"| {k} | {v:.2f} | {v / report.triples * 1e6:.1f} |" for k, v in report.stages.items()),
+        "",
+        f"Validation: {len(timed)} compiled checks, {seq:.1f} s one after the other on one thread "
+        f"(the build runs them on two). The {min(args.top, len(timed))} slowest:",
+        "",
+        "| seconds | rows | component | shape | path |",
+        "|---:|---:|---|---|---|",
+    ]
+    for seconds, rows, check in timed[: args.top]:
+        lines.append(
+            f"| {seconds:.3f} | {rows} | {check.component.rsplit('#', 1)[-1]} "
+            f"| `{check.shape}` | {f'`{check.path.value}`' if check.path else '—'} |"
+        )
+    out = RESULTS / f"profile-{size}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
