@@ -442,6 +442,7 @@ def ratios(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         per_query = {}
         lower_bounds: list[str] = []
+        upper_bounds: list[str] = []
         for name, entry in answers[engine].items():
             if engine in out["equality"].get(name, {}).get("wrong", []):
                 continue  # a fast wrong answer is not a result
@@ -452,6 +453,10 @@ def ratios(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 # A lower bound: the engine had not answered when it was stopped.
                 per_query[name] = entry.get("timeout_s", out["plan_timeout"]) / mine["median"]
                 lower_bounds.append(name)
+            elif "median" in entry and mine.get("timeout"):
+                # An upper bound: cmq-graph had not answered when it was stopped.
+                per_query[name] = entry["median"] / out["plan_timeout"]
+                upper_bounds.append(name)
         finite = sorted(per_query.values())
         both_validated = res.get("validated") == cmq.get("validated")
         result[engine] = {
@@ -463,6 +468,7 @@ def ratios(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "query_min_ratio": finite[0] if finite else None,
             "per_query": per_query,
             "lower_bounds": lower_bounds,
+            "upper_bounds": upper_bounds,
             "memory": (cmq.get("peak_rss_kib") or 0) / res["peak_rss_kib"]
             if res.get("peak_rss_kib")
             else None,
@@ -727,8 +733,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"{LABELS[e]}: median ratio {_s(v.get('query_median_ratio'))}×, "
             f"lowest {_s(v.get('query_min_ratio'))}×"
             + (
-                f" (timeouts counted as lower bounds: {', '.join(v['lower_bounds'])})"
+                f" (its timeouts counted as lower bounds: {', '.join(v['lower_bounds'])})"
                 if v.get("lower_bounds")
+                else ""
+            )
+            + (
+                f" (cmq-graph's timeouts counted as upper bounds: {', '.join(v['upper_bounds'])})"
+                if v.get("upper_bounds")
                 else ""
             )
             for e, v in rt.items()
