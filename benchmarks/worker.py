@@ -106,6 +106,7 @@ def run_queries(store: GraphStore, spec: dict[str, Any], tag: str = "") -> dict[
         except Timeout as exc:
             entry["error"] = f"timeout ({exc})"
             entry["timeout"] = True
+            entry["drained"] = drain()
         except QueryError as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"[:500]
             if "timed out" in str(exc):  # the embedded store's own deadline
