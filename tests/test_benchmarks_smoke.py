@@ -68,3 +68,33 @@ def test_triples_are_the_same_in_both_pipelines(smoke: Path) -> None:
     report = json.loads((smoke / "smoke-report.json").read_text())
     for run in report["runs"].values():
         assert run["engines"]["cmq"]["triples"] == run["engines"]["rdflib"]["triples"]
+
+
+def test_engine_plan_runs_cheap_queries_first_and_does_not_rerun_timeouts() -> None:
+    """A spent query budget must leave out the costly queries, not the small ones the 10M target
+    is about; a query that timed out at the smaller size is carried over as a timeout."""
+    from benchmarks.run import engine_plan
+
+    plan = [{"name": n, "params": {}} for n in ("big", "slow", "small", "new")]
+    previous = {
+        "dataset": {"size": "100k"},
+        "engines": {
+            "rdflib": {
+                "ok": True,
+                "queries": {
+                    "big": {"cold": 4.0, "median": 3.5},
+                    "slow": {"error": "timeout (over 20 s)", "timeout": True},
+                    "small": {"cold": 0.01, "median": 0.008},
+                },
+            }
+        },
+    }
+    ordered = engine_plan(plan, previous, "rdflib")
+    assert [i["name"] for i in ordered][-1] == "big"
+    assert {i["name"] for i in ordered} == {"big", "slow", "small", "new"}
+    carried = {i["name"]: i.get("carried") for i in ordered}
+    assert carried["slow"] == "timeout at 100k, not rerun"
+    assert carried["small"] is None and carried["big"] is None
+    # Another engine, or the first size, keeps the catalogue as it is.
+    assert engine_plan(plan, previous, "virtuoso") == plan
+    assert engine_plan(plan, None, "cmq") == plan
