@@ -497,6 +497,10 @@ def ratios(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "memory": (cmq.get("peak_rss_kib") or 0) / res["peak_rss_kib"]
             if res.get("peak_rss_kib")
             else None,
+            # Building and holding the graph (build + export), before any query.
+            "build_memory": cmq["build_peak_rss_kib"] / res["build_peak_rss_kib"]
+            if res.get("build_peak_rss_kib") and cmq.get("build_peak_rss_kib")
+            else None,
         }
     return result
 
@@ -597,9 +601,18 @@ def targets(runs: dict[str, Any]) -> list[dict[str, Any]]:
             f"{v:.2f}× ({cost['100k'] * 1e6:.0f} → {cost['1m'] * 1e6:.0f} µs a triple, validation included)",
             v <= 1.3,
         )
-    if rd.get("memory") is not None:
-        v = rd["memory"]
-        add("peak memory at 1M ≤ 40 % of rdflib's", f"{100 * v:.0f} %", v <= 0.4, note)
+    if rd.get("build_memory") is not None:
+        v = rd["build_memory"]
+        whole = rd.get("memory")
+        add(
+            "peak memory at 1M ≤ 40 % of rdflib's",
+            f"{100 * v:.0f} % building and holding the graph",
+            v <= 0.4,
+            f"{note}; peak of the whole process, queries included: {100 * whole:.0f} % (the answers"
+            " converted to Python weigh on both, and rdflib's budget skips the largest)"
+            if whole is not None
+            else note,
+        )
     big = runs.get("10m", {}).get("engines", {}).get("cmq", {})
     if big:
         if big.get("ok"):
@@ -694,11 +707,12 @@ def markdown(report: dict[str, Any]) -> str:
         "~ = estimated from a smaller size, a lower bound), "
         "load (into the store), other (what `build()` does outside its stages), export (N-Triples "
         "dump; rdflib: N-Quads). Load rate = quads / load s (rdflib: / map s, its graph is built "
-        "while mapping; Virtuoso: publish upload). Peak RSS of the engine's process "
-        "(Virtuoso: the server's VmHWM).",
+        "while mapping; Virtuoso: publish upload). Peak RSS of the engine's process after build and "
+        "export (the graph made and held; rdflib above the pySHACL cap: without pySHACL's own "
+        "memory) / at the end, queries included (Virtuoso: the server's VmHWM).",
         "",
         "| size | triples | engine | map | validate | load | other | export | build total | load rate (q/s) "
-        "| peak RSS MiB | on disk MiB | × cmq build | cmq mem / engine |",
+        "| peak RSS MiB (build / all) | on disk MiB | × cmq build | cmq mem / engine (build / all) |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, run in report["runs"].items():
@@ -724,8 +738,9 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {size} | {res.get('triples') or run.get('triples', 0):,} | {LABELS[engine]} "
                 f"| {_s(st.get('map'))} | {val} | {_s(st.get('load'))} | {_s(st.get('other'))} "
                 f"| {_s(st.get('export'))} | {total_cell} | {_s(res.get('load_rate'), 0)} "
-                f"| {_mib(res.get('peak_rss_kib'))} "
-                f"| {_bytes(res.get('store_bytes'))} | {_s(rt.get('build'))} | {_s(rt.get('memory'))} |"
+                f"| {_mib(res.get('build_peak_rss_kib'))} / {_mib(res.get('peak_rss_kib'))} "
+                f"| {_bytes(res.get('store_bytes'))} | {_s(rt.get('build'))} "
+                f"| {_s(rt.get('build_memory'))} / {_s(rt.get('memory'))} |"
             )
     lines += ["", "## Catalogue queries", ""]
     lines.append(
@@ -911,10 +926,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         settings = Settings(
             sizes=["curated", "3k", "10k"],
-            repeats=3,
-            timeout=30,
-            query_budget=5,
-            total_query_budget=120,
+            repeats=2,
+            # rdflib's two quadratic queries time out whatever the size: 10 s each, once.
+            timeout=10,
+            query_budget=2,
+            total_query_budget=60,
             # pySHACL costs ~5 ms a triple with the project's shapes: validate only the 3k graph.
             pyshacl_cap=3_000,
             worker_timeout=300,

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import resource
 import statistics
 import sys
 import threading
@@ -38,6 +39,13 @@ def du(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def max_rss_kib() -> int:
+    """This process's peak RSS so far: taken after the build and export, it is the memory of
+    making and holding the graph, before the queries' answers (whose size differs by engine,
+    as does which queries an engine's budget lets run) add theirs."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def drain(cap: float = 120.0) -> float:
@@ -162,6 +170,7 @@ def cmq(spec: dict[str, Any]) -> dict[str, Any]:
     result["stages"] = stages
     result["build_total"] = total
     result["load_rate"] = report.quads / stages["load"] if stages["load"] else None
+    result["build_peak_rss_kib"] = max_rss_kib()
     # The product's read path: the on-disk store, read-only (cmq-graph query).
     with EmbeddedStore.open(root) as store:
         result["queries"] = run_queries(store, spec)
@@ -233,6 +242,7 @@ def rdflib_engine(spec: dict[str, Any]) -> dict[str, Any]:
         "store_bytes": None,
         "export_bytes": export_bytes,
     }
+    result["build_peak_rss_kib"] = max_rss_kib()
     result["queries"] = run_queries(RdflibStore(ds), spec)
     return result
 

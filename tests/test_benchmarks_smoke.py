@@ -64,6 +64,18 @@ def test_every_engine_gives_the_same_answers(smoke: Path) -> None:
     assert checked > 0
 
 
+def test_memory_is_measured_after_the_build_and_at_the_end(smoke: Path) -> None:
+    """The memory target compares the graph made and held, before queries add their answers."""
+    report = json.loads((smoke / "smoke-report.json").read_text())
+    for size, run in report["runs"].items():
+        for engine in ("cmq", "rdflib"):
+            res = run["engines"][engine]
+            assert 0 < res["build_peak_rss_kib"] <= res["peak_rss_kib"], (size, engine)
+        ratio = run["ratios"]["rdflib"]["build_memory"]
+        cmq, rd = run["engines"]["cmq"], run["engines"]["rdflib"]
+        assert ratio == cmq["build_peak_rss_kib"] / rd["build_peak_rss_kib"], size
+
+
 def test_triples_are_the_same_in_both_pipelines(smoke: Path) -> None:
     report = json.loads((smoke / "smoke-report.json").read_text())
     for run in report["runs"].values():
