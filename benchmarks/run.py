@@ -176,27 +176,19 @@ def query_plan(dataset: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
 def engine_plan(
     plan: list[dict[str, Any]], previous: dict[str, Any] | None, engine: str
 ) -> list[dict[str, Any]]:
-    """The plan for one engine, cheapest first by its times at the previous (smaller) size, so
-    that a spent query budget leaves out the costly, many-row queries rather than the small
-    ones; a query that timed out there is not rerun (it is carried over as a timeout, a bound)."""
+    """The plan for one engine, ordered by its results at the previous (smaller) size: answers
+    under 1,000 rows first (the 10M target is about them), then the cheapest, so that a spent
+    query budget leaves out the costly many-row queries; a query that timed out there is not
+    rerun (it is carried over as a timeout, a bound)."""
     before = _answers(previous).get(engine, {}) if previous else {}
     size = previous["dataset"]["size"] if previous else ""
-    ordered = []
+    keyed = []
     for item in plan:
         entry = before.get(item["name"], {})
         if entry.get("timeout"):
-            ordered.append({**item, "carried": f"timeout at {size}, not rerun"})
-        else:
-            ordered.append(dict(item))
-    # Small answers first (the 10M target is about them), then by time.
-    cost = {
-        i["name"]: (
-            before.get(i["name"], {}).get("rows", 0) >= 1000,
-            before.get(i["name"], {}).get("cold", 0.0),
-        )
-        for i in plan
-    }
-    return sorted(ordered, key=lambda i: cost[i["name"]])
+            item = {**item, "carried": f"timeout at {size}, not rerun"}
+        keyed.append(((entry.get("rows", 0) >= 1000, entry.get("cold", 0.0)), dict(item)))
+    return [item for _, item in sorted(keyed, key=lambda k: k[0])]
 
 
 # -- running the workers --------------------------------------------------------------------
@@ -611,22 +603,17 @@ def targets(runs: dict[str, Any]) -> list[dict[str, Any]]:
     if rd.get("build_memory") is not None:
         v = rd["build_memory"]
         whole = rd.get("memory")
+        whole_note = (
+            f"peak of the whole process, queries included: {100 * whole:.0f} % (the answers "
+            "converted to Python weigh on both, and rdflib's budget skips the largest)"
+            if whole is not None
+            else ""
+        )
         add(
             "peak memory at 1M ≤ 40 % of rdflib's",
             f"{100 * v:.0f} % building and holding the graph",
             v <= 0.4,
-            "; ".join(
-                filter(
-                    None,
-                    [
-                        note,
-                        f"peak of the whole process, queries included: {100 * whole:.0f} % (the "
-                        "answers converted to Python weigh on both, and rdflib's budget skips the largest)",
-                    ],
-                )
-            )
-            if whole is not None
-            else note,
+            "; ".join(n for n in (note, whole_note) if n),
         )
     big = runs.get("10m", {}).get("engines", {}).get("cmq", {})
     if big:
@@ -992,7 +979,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{size}: skipped, no curated data")
             continue
         began = time.time()
-        previous = report["runs"][list(report["runs"])[-1]] if report["runs"] else None
+        previous = next(reversed(report["runs"].values()), None)
         run = measure_size(dataset, settings, previous)
         run["elapsed"] = time.time() - began
         run["ratios"] = ratios(run)
