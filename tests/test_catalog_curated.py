@@ -54,13 +54,14 @@ def test_data_quality_questions_find_nothing(store: EmbeddedStore, name: str) ->
 def test_campuses_as_of_2016(store: EmbeddedStore) -> None:
     # labellings.csv: Cherbourg 2013-09-11; Propulsions 2015-03 (founding document) and
     # 2015-02-02 (rectorat de Rouen); Fécamp undated. labels.csv: cmq lasts 4 years (D335-34).
+    # Fécamp and Cherbourg reach their région through their commune (territories.csv, Etalab).
     assert drop(answer(store, "campuses"), 0) == [
-        ("id:campus/energies-efficacite-energetique-fecamp", "", "", "", "", "labellisation non datée"),
-        ("id:campus/industrie-energies-cherbourg", "", "", "2013-09-11", "2017-09-11", "labellisé"),
+        ("id:campus/energies-efficacite-energetique-fecamp", "", "id:territory/region-28", "", "", "labellisation non datée"),
+        ("id:campus/industrie-energies-cherbourg", "", "id:territory/region-28", "2013-09-11", "2017-09-11", "labellisé"),
         (
             "id:campus/propulsions",
             "vocab:sector/transports",
-            "id:territory/region-normandie",
+            "id:territory/region-28",
             "2015-02-02",
             "2019-03",
             "labellisé",
@@ -90,20 +91,29 @@ def test_campus_status_follows_the_date(
 
 def test_campuses_by_territory_before_and_after_the_merger(store: EmbeddedStore) -> None:
     # campuses.csv: Propulsions lies in académies Caen and Rouen, région Normandie (via its
-    # territories); mergers.csv: Caen + Rouen -> Normandie on 2020-01-01.
+    # territories); Cherbourg in académie de Caen, and its commune (50129) within département 50
+    # within région 28; Fécamp's commune (76259) within 76 within 28 (territories.csv, Etalab);
+    # mergers.csv: Caen + Rouen -> Normandie on 2020-01-01.
     before = drop(answer(store, "campuses-by-territory", as_of="2019-06-01"), 0)
     after = drop(answer(store, "campuses-by-territory", as_of="2020-01-01"), 0)
-    p = "id:campus/propulsions"
+    p, c, f = "id:campus/propulsions", "id:campus/industrie-energies-cherbourg", "id:campus/energies-efficacite-energetique-fecamp"
+    normandie = "id:territory/region-28"
     assert before == [
+        (f, "cmq:Region", normandie, normandie, ""),
+        (c, "cmq:Academie", "id:territory/academie-caen", "id:territory/academie-caen", ""),
+        (c, "cmq:Region", normandie, normandie, ""),
         (p, "cmq:Academie", "id:territory/academie-caen", "id:territory/academie-caen", ""),
         (p, "cmq:Academie", "id:territory/academie-rouen", "id:territory/academie-rouen", ""),
-        (p, "cmq:Region", "id:territory/region-normandie", "id:territory/region-normandie", ""),
+        (p, "cmq:Region", normandie, normandie, ""),
     ]
     merger = "id:merger/fusion-academies-normandie-2020"
     assert after == [
+        (f, "cmq:Region", normandie, normandie, ""),
+        (c, "cmq:Academie", "id:territory/academie-caen", "id:territory/academie-normandie", merger),
+        (c, "cmq:Region", normandie, normandie, ""),
         (p, "cmq:Academie", "id:territory/academie-caen", "id:territory/academie-normandie", merger),
         (p, "cmq:Academie", "id:territory/academie-rouen", "id:territory/academie-normandie", merger),
-        (p, "cmq:Region", "id:territory/region-normandie", "id:territory/region-normandie", ""),
+        (p, "cmq:Region", normandie, normandie, ""),
     ]
 
 

@@ -184,9 +184,9 @@ def test_academie_and_region_mergers(store: EmbeddedStore) -> None:
         ),
         (
             iri("merger/fusion-regions-normandie-2016"),
-            iri("territory/region-normandie"),
+            iri("territory/region-28"),
             Literal("2016-01-01", datatype=XSD_DATE),
-            frozenset({territory + "region-haute-normandie", territory + "region-basse-normandie"}),
+            frozenset({territory + "region-23", territory + "region-25"}),
         ),
     }
     basis = select(
