@@ -11,6 +11,7 @@ import csv
 import datetime
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import InputError, Problem
-from .namespaces import GEO, META_GRAPH, SLUG, entity_iri, source_iri
+from .namespaces import FOAF, GEO, META_GRAPH, SLUG, entity_iri, source_iri
 from .tables import MULTI_SEPARATOR, SOURCES, TABLES, Column, Table
 from .vocabulary import Ontology
 
@@ -38,6 +39,14 @@ XSD_GYEARMONTH = ox.NamedNode(XSD + "gYearMonth")
 XSD_GYEAR = ox.NamedNode(XSD + "gYear")
 XSD_INTEGER = ox.NamedNode(XSD + "integer")
 XSD_DECIMAL = ox.NamedNode(XSD + "decimal")
+FOAF_AGENT = ox.NamedNode(str(FOAF.Agent))
+FOAF_NAME = ox.NamedNode(str(FOAF.name))
+
+
+def agent_slug(name: str) -> str:
+    """The key of a publisher's agent IRI: its name without accents, lower case, dashed."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
 @dataclass
@@ -167,6 +176,7 @@ class TableMapper:
         self.out = Mapped()
         self.seconds = 0.0  # spent in :meth:`quads` (reading and mapping), not in its consumer
         self._nodes: dict[str, ox.NamedNode] = {}
+        self.territory_kinds: dict[str, str] = {}  # territory id -> kind code (first pass)
         if not data_dir.is_dir():
             problems.append(Problem(str(data_dir), None, None, "data folder not found"))
         else:
@@ -188,6 +198,8 @@ class TableMapper:
         duplicates: set[int] = set()
         for row in iter_table(path, table, self.problems):
             ids.add(row.id)
+            if table.name == "territories" and row.values.get("kind"):
+                self.territory_kinds.setdefault(row.id, row.values["kind"])
             key = (row.id, row.values.get("source", ""))
             if key in seen:
                 what = f"id '{row.id}'" + (f" with source '{key[1]}'" if table.sourced else "")
@@ -252,6 +264,11 @@ class TableMapper:
         self.out.rows[table.name] += 1
         if table.rdf_type is not None:
             quads.append(ox.Quad(subject, RDF_TYPE, self.node(str(table.rdf_type)), graph))
+        quads.extend(ox.Quad(subject, RDF_TYPE, self.node(str(t)), graph) for t in table.extra_types)
+        row_types = {c.row_type for c in table.columns if c.row_type is not None and row.values.get(c.name)}
+        quads.extend(ox.Quad(subject, RDF_TYPE, self.node(str(t)), graph) for t in sorted(row_types))
+        for const_p, const_o in table.constants:
+            quads.append(ox.Quad(subject, self.node(str(const_p)), self.node(str(const_o)), graph))
         for col in table.columns:
             raw = row.values.get(col.name, "")
             if not raw:
@@ -260,15 +277,51 @@ class TableMapper:
                 continue
             values = [v.strip() for v in raw.split(MULTI_SEPARATOR)] if col.multi else [raw]
             predicate = self.node(str(col.predicate)) if col.predicate is not None else None
+            also = [self.node(str(p)) for p in col.also]
             for value in values:
+                if col.kind == "agent":
+                    quads += self.map_agent(row, col, subject, value, graph)
+                    continue
                 for obj, extra_type in self.convert(row, col, value):
                     if predicate is not None:
                         quads.append(ox.Quad(subject, predicate, obj, graph))
+                    quads.extend(ox.Quad(subject, p, obj, graph) for p in also)
                     if extra_type is not None:
                         quads.append(ox.Quad(subject, RDF_TYPE, extra_type, graph))
         if table.geometry:
             quads += self.map_geometry(row, subject, graph)
+        if table.name == "campuses":
+            self.check_one_region(row)
         return quads
+
+    def check_one_region(self, row: Row) -> None:
+        """One source places a campus in one région: two in one row is a contradiction to fix."""
+        cells = [row.values.get(c, "") for c in ("territories", "sites")]
+        named = [v.strip() for cell in cells if cell for v in cell.split(MULTI_SEPARATOR)]
+        regions = sorted({v for v in named if self.territory_kinds.get(v) == "region"})
+        if len(regions) > 1:
+            self.problem(
+                row,
+                "territories",
+                f"campus '{row.id}' placed in two régions by one source: {', '.join(regions)}",
+                "one région per source; a competing claim is a row citing another source",
+            )
+
+    def map_agent(
+        self, row: Row, col: Column, subject: ox.NamedNode, name: str, graph: ox.NamedNode
+    ) -> list[ox.Quad]:
+        """A named agent (a source's publisher): its IRI, type and name, then the link to it."""
+        slug = agent_slug(name)
+        if not slug:
+            self.problem(row, col.name, f"no letter or digit in '{name}'", "the name of a person or body")
+            return []
+        agent = self.node(entity_iri("agent", slug))
+        assert col.predicate is not None
+        return [
+            ox.Quad(subject, self.node(str(col.predicate)), agent, graph),
+            ox.Quad(agent, RDF_TYPE, FOAF_AGENT, graph),
+            ox.Quad(agent, FOAF_NAME, ox.Literal(name), graph),
+        ]
 
     def map_geometry(self, row: Row, subject: ox.NamedNode, graph: ox.NamedNode) -> list[ox.Quad]:
         lat, lon = row.values.get("latitude", ""), row.values.get("longitude", "")
@@ -334,7 +387,8 @@ class TableMapper:
             for scheme in col.targets:
                 concept = self.ontology.schemes.get(scheme, {}).get(value)
                 if concept is not None:
-                    yield concept.iri, concept.entity_class
+                    # Only the row's own kind types the row (never a kind of other entities).
+                    yield concept.iri, concept.entity_class if col.entity_type else None
                     return
             codes = sorted(c for s in col.targets for c in self.ontology.schemes.get(s, {}))
             self.problem(

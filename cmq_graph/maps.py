@@ -69,7 +69,7 @@ IDENTIFIERS: tuple[tuple[str, str, str], ...] = (
     (str(CMQ.siret), "SIRET", "SIRET"),
     (str(CMQ.acronym), "Sigle", "Acronym"),
     (str(CMQ.nor), "NOR", "NOR"),
-    (str(ELI.id_local), "Numéro", "Number"),
+    (str(ELI.number), "Numéro", "Number"),
     (str(CMQ.inseeCode), "Code INSEE", "INSEE code"),
     (str(CMQ.academieCode), "Code académie", "Académie code"),
     (str(OWL.sameAs), "Voir aussi", "Same as"),

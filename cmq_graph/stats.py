@@ -1,4 +1,4 @@
-"""What the store holds: triples, graphs (sources), entities by class."""
+"""What the store holds: triples, graphs (sources), entities by class, campuses by région."""
 
 from __future__ import annotations
 
@@ -23,12 +23,28 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
 } GROUP BY ?class ORDER BY DESC(?n) ?class
 """
 
+# The documented path from a campus to the territories it lies in (see campuses-by-territory);
+# overseas collectivités (Polynésie française...) are listed with the régions.
+_BY_REGION = """
+SELECT ?region (SAMPLE(?label) AS ?name) (COUNT(DISTINCT ?campus) AS ?n) WHERE {
+  ?campus a cmq:Campus .
+  OPTIONAL {
+    ?campus (cmq:territory|schema:location)/geo:sfWithin* ?region .
+    VALUES ?kind { cmq:Region cmq:OverseasCollectivity }
+    ?region a ?kind .
+    OPTIONAL { ?region rdfs:label ?label FILTER(LANG(?label) = "fr") }
+  }
+} GROUP BY ?region ORDER BY DESC(?n) ?name
+"""
+
 
 @dataclass
 class Stats:
     quads: int = 0
     graphs: list[tuple[str, str | None, int]] = field(default_factory=list)
     classes: list[tuple[str, int]] = field(default_factory=list)
+    # (région IRI or None for campuses placed in no région, its name, number of campuses)
+    regions: list[tuple[str | None, str | None, int]] = field(default_factory=list)
 
 
 def stats(store: GraphStore) -> Stats:
@@ -38,12 +54,23 @@ def stats(store: GraphStore) -> Stats:
         result.graphs.append((str(g), None if title is None else str(title), int(n)))
     for cls, n in store.query(_BY_CLASS).rows:
         result.classes.append((str(cls), int(n)))
+    for region, name, n in store.query(_BY_REGION).rows:
+        if int(n):
+            result.regions.append(
+                (None if region is None else str(region), None if name is None else str(name), int(n))
+            )
     return result
 
 
 def format_stats(s: Stats) -> str:
     lines = [f"{s.quads} statements in {len(s.graphs)} graphs", "", "Entities by class:"]
     lines += [f"  {n:6d}  {compact(c)}" for c, n in s.classes]
+    lines += ["", "Campuses by région (a campus in several is counted in each):"]
+    lines += [
+        f"  {n:6d}  "
+        + (f"{name or ''}  {compact(r)}" if r else "in no région (no territory or site leads to one)")
+        for r, name, n in s.regions
+    ]
     lines += ["", "Statements by graph (source):"]
     lines += [f"  {n:6d}  {compact(g)}" + (f"  {t}" if t else "") for g, t, n in s.graphs]
     return "\n".join(lines)

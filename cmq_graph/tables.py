@@ -18,6 +18,7 @@ from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS
 from .namespaces import CMQ, ELI, GEO, ORG, SCHEMA
 
 MULTI_SEPARATOR = "|"
+FRANCE = URIRef("http://publications.europa.eu/resource/authority/country/FRA")
 
 UAI = re.compile(r"^[0-9]{7}[A-Z]$")
 SIREN = re.compile(r"^[0-9]{9}$")
@@ -39,8 +40,13 @@ class Column:
     ``int`` (non-negative integer), ``decimal``, ``iri`` (absolute http(s) IRI, emitted as IRI),
     ``code`` (literal matching ``pattern``), ``enum`` (literal among ``values``),
     ``ref`` (id of a record in one of the tables ``targets``), ``concept`` (code of a SKOS
-    concept in one of the schemes ``targets``; when the concept has ``cmq:entityClass``, the row
-    also gets that ``rdf:type``).
+    concept in one of the schemes ``targets``), ``agent`` (a name, emitted as the IRI
+    ``id/agent/{slug of the name}`` typed ``foaf:Agent`` with ``foaf:name``).
+
+    entity_type: the column gives the row's own entity its kind, so a concept's
+    ``cmq:entityClass`` becomes the row's ``rdf:type``. Only a table's ``kind`` column does: a
+    column that describes *other* entities (a seat's ``represented_kind``, a step's
+    ``actor_kinds``) must never type the row.
     """
 
     name: str
@@ -54,6 +60,11 @@ class Column:
     values: tuple[str, ...] = ()
     doc: str = ""
     example: str = ""
+    entity_type: bool = False
+    # Further predicates that state the same value (an ELI property beside the project's own).
+    also: tuple[URIRef, ...] = ()
+    # When the cell has a value, the row's entity also gets this rdf:type (e.g. org:ChangeEvent).
+    row_type: URIRef | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class Table:
     # Sources are the graphs themselves, so their table has no ``source`` column.
     sourced: bool = True
     extra_types: tuple[URIRef, ...] = field(default=())
+    # (predicate, IRI) stated of every row's entity, e.g. the jurisdiction of French legal texts.
+    constants: tuple[tuple[URIRef, URIRef], ...] = field(default=())
 
     @property
     def file(self) -> str:
@@ -103,6 +116,7 @@ def ref(name: str, predicate: URIRef, *targets: str, **kw) -> Column:
 
 
 def concept(name: str, predicate: URIRef, *schemes: str, **kw) -> Column:
+    kw.setdefault("entity_type", name == "kind")
     return Column(name, "concept", predicate, targets=schemes, **kw)
 
 
@@ -131,7 +145,8 @@ SOURCES = Table(
     doc="Every document the data cites. Each source is also the named graph of what it states.",
     columns=(
         text("title", DCTERMS.title, required=True, lang=None, doc="Title as published"),
-        text("publisher", DCTERMS.publisher, lang=None, doc="Who published it (site or body)"),
+        # The cell is the publisher's name; the graph gets an agent IRI ``id/agent/{slug}`` with that name.
+        Column("publisher", "agent", DCTERMS.publisher, doc="Who published it (site or body), by name"),
         URL,
         text("locator", CMQ.locator, lang=None, doc="Where in it, when no URL is known"),
         date("date_published", DCTERMS.issued),
@@ -145,15 +160,25 @@ LEGAL_TEXTS = Table(
     "text",
     None,
     doc="Laws, décrets, arrêtés, code articles, official letters and court decisions.",
+    # Every text of the table is French law or a French court's decision (EU country table).
+    constants=((ELI.jurisdiction, FRANCE),),
     columns=(
-        concept("kind", CMQ.kind, "legal-kind", required=True, doc="decret, arrete, loi, code, ..."),
+        concept(
+            "kind",
+            CMQ.kind,
+            "legal-kind",
+            required=True,
+            also=(ELI.type_document,),
+            doc="decret, arrete, loi, code, ...",
+        ),
         NAME_FR,
         NAME_EN,
-        text("number", ELI.id_local, lang=None, doc="Number: 2014-1100, D335-34, 386023"),
+        text("number", ELI.number, lang=None, doc="Number: 2014-1100, D335-34, 386023"),
         date("date", ELI.date_document, doc="Date of signature"),
         code("nor", CMQ.nor, NOR, doc="NOR identifier, 12 characters"),
         Column("eli", "iri", OWL.sameAs, doc="Légifrance ELI IRI, only where sourced"),
-        text("published_in", ELI.published_in, lang=None, doc="JORF or BO reference"),
+        # Not eli:published_in: its domain is eli:Format (a manifestation), not the legal resource.
+        text("published_in", DCTERMS.bibliographicCitation, lang=None, doc="JORF or BO reference"),
         date("date_published", ELI.date_publication),
         date("date_in_force", ELI.first_date_entry_in_force),
         date("date_no_longer_in_force", ELI.date_no_longer_in_force),
@@ -360,6 +385,21 @@ MERGERS = Table(
         NAME_EN,
         ref("predecessors", CMQ.mergedTerritory, "territories", required=True, multi=True),
         ref("successor", CMQ.resultingTerritory, "territories", required=True),
+        ref(
+            "original_organisations",
+            ORG.originalOrganization,
+            "organisations",
+            multi=True,
+            row_type=ORG.ChangeEvent,
+            doc="Bodies that ceased in the merger (the Régions as collectivités), where ORG fits",
+        ),
+        ref(
+            "resulting_organisation",
+            ORG.resultingOrganization,
+            "organisations",
+            row_type=ORG.ChangeEvent,
+            doc="Body the merger formed",
+        ),
         date("date", CMQ.effectiveDate, required=True),
         ref("legal_basis", CMQ.legalBasis, "legal_texts", multi=True),
         NOTE,

@@ -231,7 +231,10 @@ def update(data_dir: Path, package: Package) -> tuple[int, int]:
     mine = source_row(package)
     mine = {h: mine.get(h, "") for h in src_header}
     kept = [r for r in sources if r.get("id") != SOURCE_ID]
-    place = next((i for i, r in enumerate(sources) if r.get("id") == SOURCE_ID), len(kept))
+    # In place when it exists, else after INSEE's row (not at the end, where others append rows).
+    place = next((i for i, r in enumerate(sources) if r.get("id") == SOURCE_ID), None)
+    if place is None:
+        place = next((i + 1 for i, r in enumerate(kept) if r.get("id") == "insee-geo"), len(kept))
     kept.insert(place, mine)
     _write_csv(src_path, src_header or SOURCE_HEADER, kept)
     return len(curated), len(rows)

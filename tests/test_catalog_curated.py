@@ -484,3 +484,48 @@ def test_no_duplicate_rows(store: EmbeddedStore, name: str) -> None:
     result = api.run(store, q)
     if result.kind == "select":
         assert len(result.rows) == len(set(result.rows))
+
+
+# -- coverage: the graph against the published counts -------------------------------------------
+
+
+def test_coverage(store: EmbeddedStore) -> None:
+    # labellings.csv: Cherbourg 2013-09-11; Propulsions 2015-03 and 2015-02-02 (appel-2); Fécamp
+    # undated; all three in région 28 (territories.csv). counts.csv gives the stated figures.
+    got = answer(store, "coverage")
+    cmq, exc, n28 = "id:label/cmq", "id:label/mention-excellence", "id:territory/region-28"
+
+    def src(s: str) -> str:
+        return f"id:source/{s}"
+
+    counted = [r for r in got if r[10]]
+    assert counted == sorted(
+        [
+            ("", "2013", cmq, "", "12", "", "l'un des 12 campus labellisés", "1", "", "1", "id:count/cmq-2013-premier-appel", src("ac-caen")),
+            ("", "2013", cmq, "", "14", "", "", "1", "", "1", "id:count/cmq-2013-premier-appel", src("banquedesterritoires-premier-appel")),
+            ("", "2016-01-29", cmq, "", "47", "10", "", "2", "0", "1", "id:count/cmq-2016-01-29", src("localtis-2016-01-29")),
+            ("", "2016-10", cmq, "", "51", "", "", "2", "", "1", "id:count/cmq-2016-10", src("banquedesterritoires-2016-10")),
+            ("", "2017-02", cmq, "", "77", "", "", "2", "", "1", "id:count/cmq-2017-02", src("enseignement-catholique-2017-02")),
+            # 2014-2018: Cherbourg (2013) is before the period.
+            ("", "2018", cmq, "", "95", "", "", "1", "", "1", "id:count/cmq-2014-2018", src("banquedesterritoires-2019-labellisation-evolue")),
+            ("", "2018", cmq, "", "", "", "plus d'une centaine", "1", "", "1", "id:count/cmq-2014-2018", src("education-gouv-cid79563")),
+            ("", "2018", cmq, "", "95", "", "", "1", "", "1", "id:count/cmq-2014-2018", src("toutpourlemploi")),
+            ("", "2021-03-18", cmq, "", "", "21", "", "2", "0", "1", "id:count/cmq-2021-03-18", src("banquedesterritoires-2021")),
+            ("", "2021-03-18", cmq, "", "", "21", "", "2", "0", "1", "id:count/cmq-2021-03-18", src("onisep-documentation")),
+            ("", "2021-03-18", exc, "", "40", "11", "", "0", "0", "0", "id:count/excellence-2021-03-18", src("banquedesterritoires-2021")),
+            ("", "2021-03-18", exc, "", "40", "11", "", "0", "0", "0", "id:count/excellence-2021-03-18", src("onisep-documentation")),
+            ("", "2022-04", cmq, "", "", "11", "", "2", "0", "1", "id:count/cmq-2022-04", src("centre-inffo-2022-04-25")),
+            # Normandie in February 2015: Cherbourg and Propulsions (2015-02-02) by then, Propulsions new.
+            (n28, "2015-02", cmq, "", "4", "2", "", "2", "1", "1", "id:count/normandie-2015-02", src("ac-rouen-105908")),
+        ],
+        key=lambda r: (r[0], r[1], r[2], r[10], r[11]),
+    )
+    held = [(*r[:3], r[7]) for r in got if not r[10]]
+    assert held == [
+        ("", "", cmq, "1"),  # Fécamp, undated
+        ("", "2013", cmq, "1"),
+        ("", "2015", cmq, "1"),
+        (n28, "", cmq, "1"),
+        (n28, "2013", cmq, "1"),
+        (n28, "2015", cmq, "1"),
+    ]

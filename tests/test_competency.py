@@ -59,7 +59,7 @@ def test_decree_creating_the_label_and_its_date(store: EmbeddedStore) -> None:
         store,
         """SELECT DISTINCT ?text ?number ?date WHERE {
              ?label cmq:createdBy ?text .
-             ?text a cmq:Decree ; eli:id_local ?number ; eli:date_document ?date .
+             ?text a cmq:Decree ; eli:number ?number ; eli:date_document ?date .
            }""",
         label=LABEL,
     )

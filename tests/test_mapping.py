@@ -91,16 +91,20 @@ def test_campus_membership_territory_rows(mapped) -> None:
 def test_sources_go_to_the_meta_graph(mapped) -> None:
     a = f"<{ID}source/src-a>"
     b = f"<{ID}source/src-b>"
+    agent = f"<{ID}agent/publisher-a>"
     expected = {
         f"{a} <{RDF}type> <{CMQ}Source> {META}",
         f'{a} <{DCT}title> "Source A" {META}',
-        f'{a} <{DCT}publisher> "Publisher A" {META}',
+        f"{a} <{DCT}publisher> {agent} {META}",
         f"{a} <https://schema.org/url> <https://example.org/a> {META}",
         f'{a} <{CMQ}dateConsulted> "2026-01-15"^^<{XSD}date> {META}',
         f"{b} <{RDF}type> <{CMQ}Source> {META}",
         f'{b} <{DCT}title> "Source B" {META}',
+        # The publisher's name becomes an agent (dcterms:publisher ranges over dcterms:Agent).
+        f"{agent} <{RDF}type> <http://xmlns.com/foaf/0.1/Agent> {META}",
+        f'{agent} <http://xmlns.com/foaf/0.1/name> "Publisher A" {META}',
     }
-    got = {q for q in _nquads(mapped.quads) if q.startswith((a, b))}
+    got = {q for q in _nquads(mapped.quads) if q.startswith((a, b, agent))}
     assert got == expected
 
 

@@ -235,7 +235,7 @@ def _crafted():
             _set(
                 data,
                 text,
-                "http://data.europa.eu/eli/ontology#id_local",
+                "http://data.europa.eu/eli/ontology#number",
                 ox.Literal("1", datatype=_n(XSD + "integer")),
             ),
         ),
