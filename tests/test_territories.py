@@ -181,3 +181,19 @@ def test_every_campus_reaches_a_region_by_the_documented_path(store: EmbeddedSto
         } GROUP BY ?campus""",
     ).rows
     assert rows and all(int(n) >= 1 for _c, n in rows), rows
+
+
+def test_former_ids_are_renamed_to_existing_ones(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("rename_ids", SCRIPT.parent / "rename_territory_ids.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text, n = module.rename("x,region-normandie|commune-fecamp,region-normandie-collectivite,academie-caen\n")
+    assert (text, n) == ("x,region-28|commune-76259,region-normandie-collectivite,academie-caen\n", 2)
+    ids = {r["id"] for r in _rows(paths.DATA_DIR / "territories.csv")}
+    assert set(module.RENAMED.values()) <= ids
+    assert not set(module.RENAMED) & ids
+    csv_file = tmp_path / "campuses.csv"
+    csv_file.write_text("id,source,territories\nc,s,region-basse-normandie\n", encoding="utf-8")
+    assert module.main([str(csv_file)]) == 0
+    assert csv_file.read_text(encoding="utf-8").endswith("c,s,region-25\n")
