@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from .errors import InputError, Problem
 from .mapping import Mapped, TableMapper
 from .namespaces import SHAPES_GRAPH
-from .store import LOAD_BATCH, activate, batches, discard, write_generation
+from .store import BUILD_WAIT, LOAD_BATCH, activate, batches, build_lock, collect, discard, write_generation
 from .validate import validate_or_raise
 from .vocabulary import Ontology, load_ontology
 
@@ -117,23 +117,35 @@ def _without_shapes(ontology: Ontology) -> list[ox.Quad]:
 
 
 def build(
-    data_dir: Path, ontology_dir: Path, store_root: Path, *, validate: bool = True, say: Say = _stderr
+    data_dir: Path,
+    ontology_dir: Path,
+    store_root: Path,
+    *,
+    validate: bool = True,
+    say: Say = _stderr,
+    wait: float = BUILD_WAIT,
 ) -> BuildReport:
-    """Build the graph into a new generation of ``store_root``; on success make it current."""
+    """Build the graph into a new generation of ``store_root``; on success make it current.
+
+    The inputs are read and checked first; the store's writer lock is taken only to write, so
+    a build with bad inputs fails without waiting for another one (see :func:`build_lock`).
+    """
     report = BuildReport()
     ontology, mapper = _read(data_dir, ontology_dir, report, say)
     stream = itertools.chain(_without_shapes(ontology), mapper.quads())
-    generation = _load(report, mapper, say, lambda: write_generation(store_root, stream))
-    try:
-        store = ox.Store(str(generation))
+    with build_lock(store_root, wait=wait, say=say):
+        collect(store_root)  # what killed builds left, and generations readers have let go
+        generation = _load(report, mapper, say, lambda: write_generation(store_root, stream))
         try:
-            _check(store, ontology, mapper, report, validate, say)
-        finally:
-            del store
-        activate(store_root, generation)
-    except BaseException:
-        discard(generation)
-        raise
+            store = ox.Store(str(generation))
+            try:
+                _check(store, ontology, mapper, report, validate, say)
+            finally:
+                del store
+            activate(store_root, generation)
+        except BaseException:
+            discard(generation)
+            raise
     report.store = store_root
     return report
 

@@ -6,11 +6,15 @@ N-Quads keep the named graphs, hence the provenance of each statement.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from .errors import StoreError
 from .namespaces import PREFIXES
 from .store import EmbeddedStore
 
@@ -42,3 +46,30 @@ def export(store: EmbeddedStore, fmt: str, out: BinaryIO) -> None:
         PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
     )
     ox.serialize(data, out, format=rdf_format, prefixes=prefixes)
+
+
+def export_file(store: EmbeddedStore, fmt: str, path: Path) -> None:
+    """Write the graph to ``path`` atomically: a temporary file in the same folder, synced, then
+    renamed over ``path``. A killed or failed export leaves the previous file whole (and at
+    worst a ``.NAME.*.tmp`` file beside it)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            export(store, fmt, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -7,17 +7,30 @@ as rdflib terms, the common currency of both backends.
 On disk the store is a folder holding generations; ``current`` is a symlink to the live one. A
 build writes a new generation beside it and swaps the symlink atomically, so a failed build
 leaves the previous graph untouched and readable, and readers never see a half-written store.
+
+Nothing is lost when several processes share a store:
+
+- builds exclude each other with an exclusive ``flock`` on ``ROOT/.build.lock``; a second build
+  waits for the first (saying so), and gives up with a :class:`StoreError` (exit 4) after
+  ``wait`` seconds (:func:`build_lock`);
+- a reader holds a shared ``flock`` on ``generations/NAME.lease`` while it reads the generation
+  NAME (its *lease*); old generations are deleted only by whoever can take that lock exclusively
+  (:func:`collect`, run by each build), so a swap never removes a generation a reader still uses.
+  A generation is renamed aside before it is deleted, so a reader never opens a half-deleted one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import itertools
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -114,6 +127,59 @@ def current_generation(root: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
+def _lease_path(generation: Path) -> Path:
+    return generation.parent / f"{generation.name}.lease"
+
+
+class Lease:
+    """A shared lock on one generation: while it is held, no build deletes the generation."""
+
+    def __init__(self, generation: Path, fd: int | None):
+        self.generation = generation
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def _open_lease_file(path: Path) -> int | None:
+    """A descriptor on the lease file (created if need be); None if the store is not writable."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def lease_current(root: Path) -> Lease:
+    """A lease on the live generation: resolve ``current``, lock its lease shared, check it is
+    still there (a build may have swapped and deleted it in between), else try again."""
+    for _ in range(100):
+        gen = current_generation(root)
+        if gen is None:
+            raise StoreError(f"no graph at {root}: run `cmq-graph build` first")
+        try:
+            fd = _open_lease_file(_lease_path(gen))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {gen}: {exc}") from exc
+        if fd is None:  # a read-only store: nobody can delete the generation under us
+            return Lease(gen, None)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a build renames a dead generation aside
+        if gen.is_dir():
+            return Lease(gen, fd)
+        os.close(fd)
+    raise StoreError(f"cannot open the store at {root}: its generations keep changing")
+
+
 class EmbeddedStore:
     """Oxigraph on disk (read-only by default) or in memory.
 
@@ -121,24 +187,29 @@ class EmbeddedStore:
     faster there than on RocksDB, and the CMQ graph fits easily.
     """
 
-    def __init__(self, store: ox.Store, location: Path | None = None):
+    def __init__(self, store: ox.Store, location: Path | None = None, lease: Lease | None = None):
         self._store = store
         self.location = location
+        self._lease = lease
 
     @classmethod
     def open(cls, root: Path, *, in_memory: bool = False) -> EmbeddedStore:
-        gen = current_generation(root)
-        if gen is None:
-            raise StoreError(f"no graph at {root}: run `cmq-graph build` first")
+        """The live generation of ``root``, leased until :meth:`close` (on disk) or copied (in memory)."""
+        lease = lease_current(root)
+        gen = lease.generation
         try:
             disk = ox.Store.read_only(str(gen))
         except OSError as exc:
+            lease.release()
             raise StoreError(f"cannot open the store at {gen}: {exc}") from exc
         if not in_memory:
-            return cls(disk, gen)
-        mem = ox.Store()
-        mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
-        del disk
+            return cls(disk, gen, lease)
+        try:
+            mem = ox.Store()
+            mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+        finally:
+            del disk
+            lease.release()
         return cls(mem, gen)
 
     @classmethod
@@ -240,6 +311,9 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._store = None  # type: ignore[assignment]
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     def __enter__(self) -> EmbeddedStore:
         return self
@@ -279,7 +353,7 @@ def batches(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
 
 def write_generation(root: Path, quads: Iterable[ox.Quad], *, batch: int = LOAD_BATCH) -> Path:
     """Load ``quads`` (any iterable, consumed once, in slices of ``batch``) into a new generation
-    folder under ``root`` and return it (not yet live)."""
+    folder under ``root`` and return it (not yet live). Call it under :func:`build_lock`."""
     gens = _generations(root)
     gens.mkdir(parents=True, exist_ok=True)
     path = gens / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -290,22 +364,115 @@ def write_generation(root: Path, quads: Iterable[ox.Quad], *, batch: int = LOAD_
         store.flush()
         store.optimize()
         del store
+        _lease_path(path).touch()  # readers of a read-only copy of the store find it there
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
     return path
 
 
+BUILD_WAIT = 600.0  # seconds a build waits for another one before giving up
+
+
+@contextlib.contextmanager
+def build_lock(
+    root: Path, *, wait: float = BUILD_WAIT, say: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the store's writer lock: one build at a time per store.
+
+    A second build waits (saying which process holds the lock) and raises :class:`StoreError`
+    (exit 4) if the lock is still held after ``wait`` seconds. The kernel drops the lock when
+    its holder dies, even by ``kill -9``: a crashed build never leaves the store locked.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / ".build.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise StoreError(f"cannot lock the store at {root}: {exc.strerror or exc}") from exc
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"another build (pid {holder}) still holds {root / '.build.lock'} after "
+                        f"{wait:g} s: try again when it is done"
+                    ) from None
+                if not told and say is not None:
+                    say(
+                        f"· another build (pid {holder}) is writing {root}: "
+                        f"waiting for it (at most {wait:g} s)…"
+                    )
+                    told = True
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
 def activate(root: Path, generation: Path) -> None:
-    """Make ``generation`` live with an atomic symlink swap, then drop older generations."""
+    """Make ``generation`` live with an atomic symlink swap, then drop the unused generations."""
     link = root / "current"
     tmp = root / f".current-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(generation, root), tmp)
     os.replace(tmp, link)
-    for old in _generations(root).iterdir():
-        if old.resolve() != generation.resolve():
-            shutil.rmtree(old, ignore_errors=True)
+    collect(root)
+
+
+def collect(root: Path) -> list[str]:
+    """Delete every generation but the live one that no reader holds, and what killed builds left.
+
+    Call it under :func:`build_lock`. A generation a reader leases stays: a later build deletes
+    it once the reader is gone. Returns the names deleted.
+    """
+    gens = _generations(root)
+    if not gens.is_dir():
+        return []
+    live = current_generation(root)
+    for stray in root.glob(".current-*"):
+        stray.unlink(missing_ok=True)
+    deleted = []
+    for entry in sorted(gens.iterdir()):
+        if entry.name.startswith(".trash-"):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.suffix == ".lease":
+            gen = entry.with_suffix("")
+            if not gen.exists() and (fd := _try_exclusive(entry)) is not None:
+                entry.unlink(missing_ok=True)
+                os.close(fd)
+        elif entry.is_dir() and (live is None or entry.resolve() != live):
+            fd = _try_exclusive(_lease_path(entry))
+            if fd is None:
+                continue  # a reader still holds it
+            try:
+                trash = gens / f".trash-{entry.name}"
+                os.replace(entry, trash)
+                _lease_path(entry).unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+            shutil.rmtree(trash, ignore_errors=True)
+            deleted.append(entry.name)
+    return deleted
+
+
+def _try_exclusive(path: Path) -> int | None:
+    """A descriptor holding ``path`` locked exclusively, or None if someone holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def discard(generation: Path) -> None:
     shutil.rmtree(generation, ignore_errors=True)
+    _lease_path(generation).unlink(missing_ok=True)
