@@ -17,6 +17,13 @@ Nothing is lost when several processes share a store:
   NAME (its *lease*); old generations are deleted only by whoever can take that lock exclusively
   (:func:`collect`, run by each build), so a swap never removes a generation a reader still uses.
   A generation is renamed aside before it is deleted, so a reader never opens a half-deleted one.
+
+Set semantics: each source's statements live in its named graph, and the build also writes
+their union, each triple once, into the store's default graph (:func:`materialise_union`).
+Queries read that default graph, so ``COUNT(*)`` over ``?c a cmq:Campus`` counts a campus once
+however many sources state it (Oxigraph 0.5's union-as-default-graph returns one solution per
+graph holding the triple). A generation written before this layout has an empty default graph
+and is read with the union, as before.
 """
 
 from __future__ import annotations
@@ -64,7 +71,9 @@ class QueryResult:
 
 
 class GraphStore(Protocol):
-    """What every backend offers. Queries see the union of all named graphs as default graph."""
+    """What every backend offers. Queries see the union of all named graphs as default graph,
+    as a set: a triple stated by several sources is one triple there (``GRAPH ?g`` still reads
+    each source's graph)."""
 
     def query(
         self,
@@ -191,6 +200,8 @@ class EmbeddedStore:
         self._store = store
         self.location = location
         self._lease = lease
+        # A materialised union (see the module docstring) is read as the default graph.
+        self.union_materialised = has_union(store)
 
     @classmethod
     def open(cls, root: Path, *, in_memory: bool = False) -> EmbeddedStore:
@@ -214,8 +225,11 @@ class EmbeddedStore:
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> EmbeddedStore:
+        """An in-memory store of ``quads`` with their union materialised, as a build makes it
+        (triples given in the default graph are part of that union)."""
         mem = ox.Store()
         mem.bulk_extend(quads)
+        materialise_union(mem)
         return cls(mem)
 
     @property
@@ -268,7 +282,10 @@ class EmbeddedStore:
             sparql = _with_values(sparql, bindings)  # type: ignore[arg-type]
         try:
             answer = self._store.query(
-                sparql, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES
+                sparql,
+                use_default_graph_as_union=not self.union_materialised,
+                substitutions=subs or None,
+                prefixes=PREFIXES,
             )
             if isinstance(answer, ox.QueryBoolean):
                 return QueryResult("ask", boolean=bool(answer))
@@ -304,7 +321,17 @@ class EmbeddedStore:
             raise QueryError(f"query failed: {exc}") from exc
 
     def quads(self) -> Iterable[ox.Quad]:
-        return self._store.quads_for_pattern(None, None, None, None)
+        """Every statement in its source's named graph (not the materialised union)."""
+        if not self.union_materialised:
+            return self._store.quads_for_pattern(None, None, None, None)
+        return (q for q in self._store.quads_for_pattern(None, None, None, None) if q.graph_name != _DEFAULT)
+
+    def triples(self) -> Iterable[ox.Triple]:
+        """The union of the named graphs, each triple once."""
+        if self.union_materialised:
+            return (q.triple for q in self._store.quads_for_pattern(None, None, None, _DEFAULT))
+        rows = self._store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return (ox.Triple(r[0], r[1], r[2]) for r in rows)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return len(self._store)
@@ -337,6 +364,33 @@ def _with_values(sparql: str, bindings: Mapping[str, Node]) -> str:
         return bind_values(sparql, bindings)
     except QueryError:
         return sparql
+
+
+_DEFAULT = ox.DefaultGraph()
+
+
+def has_union(store: ox.Store) -> bool:
+    """Whether ``store``'s default graph holds the materialised union (it is empty otherwise)."""
+    return next(iter(store.quads_for_pattern(None, None, None, _DEFAULT)), None) is not None
+
+
+def materialise_union(store: ox.Store, *, batch: int = 200_000) -> int:
+    """Write the union of ``store``'s named graphs into its default graph (a set: each triple
+    once) and return the number of named-graph quads read. The named graphs stay as they are,
+    for provenance."""
+    named = 0
+    chunk: list[ox.Quad] = []
+    for quad in store.quads_for_pattern(None, None, None, None):
+        if quad.graph_name == _DEFAULT:
+            continue
+        named += 1
+        chunk.append(ox.Quad(quad.subject, quad.predicate, quad.object, _DEFAULT))
+        if len(chunk) >= batch:
+            store.bulk_extend(chunk)
+            chunk = []
+    if chunk:
+        store.bulk_extend(chunk)
+    return named
 
 
 # Quads handed to one bulk load: RocksDB's loader buffers a whole batch (with its index
