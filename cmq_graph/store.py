@@ -48,6 +48,7 @@ from rdflib.term import Node
 
 from .errors import QueryError, StoreError
 from .namespaces import PREFIXES
+from .query_worker import DEFAULT_TIMEOUT, QueryWorker, WorkerError
 
 Term = URIRef | Literal | BNode
 
@@ -189,23 +190,61 @@ def lease_current(root: Path) -> Lease:
     raise StoreError(f"cannot open the store at {root}: its generations keep changing")
 
 
+def checked_timeout(timeout: float | None) -> float:
+    """``timeout`` in seconds (``None``: :data:`DEFAULT_TIMEOUT`); 0, negative or NaN is refused."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise QueryError(f"the timeout must be a positive number of seconds, not {timeout!r}")
+    return float(timeout)
+
+
+def refuse_service(sparql: str) -> None:
+    """The embedded store makes no outbound request: a query with ``SERVICE`` is refused."""
+    from .remote import tokens  # remote imports this module
+
+    if any(t.keyword() == "SERVICE" for t in tokens(sparql)):
+        raise QueryError("SERVICE is not allowed in a query on the embedded store (no outbound requests)")
+
+
 class EmbeddedStore:
     """Oxigraph on disk (read-only by default) or in memory.
 
-    ``in_memory=True`` on an on-disk store copies it into RAM first: joins run several times
-    faster there than on RocksDB, and the CMQ graph fits easily.
+    ``in_memory=True`` on an on-disk store reads it from RAM: joins run several times faster
+    there than on RocksDB, and the CMQ graph fits easily.
+
+    A store opened from disk answers its queries in a :class:`~cmq_graph.query_worker.QueryWorker`
+    process, so that a timed-out or interrupted query is stopped (the worker is killed), with a
+    default timeout of :data:`DEFAULT_TIMEOUT` seconds. A store made by :meth:`from_quads`
+    (tests, ``queries --check``) answers in this process: its timeout stops the wait, not the
+    query.
     """
 
-    def __init__(self, store: ox.Store, location: Path | None = None, lease: Lease | None = None):
+    def __init__(
+        self,
+        store: ox.Store,
+        location: Path | None = None,
+        lease: Lease | None = None,
+        *,
+        in_memory: bool = False,
+    ):
         self._store = store
         self.location = location
         self._lease = lease
+        self._in_memory = in_memory and location is not None
+        self._memory: ox.Store | None = None
         # A materialised union (see the module docstring) is read as the default graph.
         self.union_materialised = has_union(store)
+        self._worker: QueryWorker | None = None
+        if location is not None:
+            self._worker = QueryWorker(
+                location, in_memory=in_memory, union=not self.union_materialised, prefixes=PREFIXES
+            )
 
     @classmethod
     def open(cls, root: Path, *, in_memory: bool = False) -> EmbeddedStore:
-        """The live generation of ``root``, leased until :meth:`close` (on disk) or copied (in memory)."""
+        """The live generation of ``root``, leased until :meth:`close`, so that the queries'
+        worker (see the class docstring) can be restarted on the same graph."""
         lease = lease_current(root)
         gen = lease.generation
         try:
@@ -213,15 +252,7 @@ class EmbeddedStore:
         except OSError as exc:
             lease.release()
             raise StoreError(f"cannot open the store at {gen}: {exc}") from exc
-        if not in_memory:
-            return cls(disk, gen, lease)
-        try:
-            mem = ox.Store()
-            mem.bulk_extend(disk.quads_for_pattern(None, None, None, None))
-        finally:
-            del disk
-            lease.release()
-        return cls(mem, gen)
+        return cls(disk, gen, lease, in_memory=in_memory)
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> EmbeddedStore:
@@ -234,8 +265,19 @@ class EmbeddedStore:
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store, for hot paths that want its own terms."""
+        """The underlying pyoxigraph store, for hot paths that want its own terms (in memory if
+        the store was opened so: copied at the first use)."""
+        if self._in_memory:
+            if self._memory is None:
+                self._memory = ox.Store()
+                self._memory.bulk_extend(self._store.quads_for_pattern(None, None, None, None))
+            return self._memory
         return self._store
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the queries' worker, if one runs."""
+        return self._worker.pid if self._worker is not None else None
 
     def query(
         self,
@@ -244,15 +286,15 @@ class EmbeddedStore:
         *,
         timeout: float | None = None,
     ) -> QueryResult:
-        """Run ``sparql``; with ``timeout``, stop waiting at the deadline.
-
-        Oxigraph cannot be interrupted and computes ORDER BY or GROUP BY before the first row,
-        so a query with a timeout runs in a worker thread (Oxigraph releases the GIL) that the
-        caller stops waiting for: the caller gets its QueryError on time, the worker drops its
-        result at the next row, or when Oxigraph returns.
+        """Run ``sparql`` with ``bindings``; give up after ``timeout`` seconds (default
+        :data:`DEFAULT_TIMEOUT`), and stop the query then, or on Ctrl-C, where it runs in a worker.
         """
-        if timeout is None:
-            return self._query(sparql, bindings, None)
+        timeout = checked_timeout(timeout)
+        refuse_service(sparql)
+        if self._worker is not None:
+            return self._query_worker(sparql, bindings, timeout)
+        # In this process (see the class docstring): Oxigraph releases the GIL in a thread
+        # that the caller stops waiting for; the thread drops its result at the next row.
         cancelled = threading.Event()
         outcome: dict[str, object] = {}
 
@@ -266,13 +308,34 @@ class EmbeddedStore:
 
         worker = threading.Thread(target=work, name="cmq-graph-query", daemon=True)
         worker.start()
-        worker.join(max(timeout, 0.0))
+        worker.join(timeout)
         if worker.is_alive():
             cancelled.set()
-            raise QueryError(f"query timed out after {timeout} s")
+            raise QueryError(f"query timed out after {timeout:g} s")
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         return outcome["result"]  # type: ignore[return-value]
+
+    def _query_worker(self, sparql: str, bindings: Mapping[str, Node] | None, timeout: float) -> QueryResult:
+        assert self._worker is not None
+        subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        if subs:
+            sparql = _with_values(sparql, bindings)  # type: ignore[arg-type]
+        try:
+            kind, payload = self._worker.run((sparql, subs), timeout)
+        except TimeoutError:
+            raise QueryError(f"query timed out after {timeout:g} s (stopped)") from None
+        except WorkerError as exc:
+            raise QueryError(str(exc)) from None
+        if kind == "syntax":
+            raise QueryError(f"SPARQL syntax error: {payload}")
+        if kind == "failed":
+            raise QueryError(f"query failed: {payload}")
+        if kind == "ask":
+            return QueryResult("ask", boolean=payload)
+        if kind == "select":
+            return _select_result(ox.parse_query_results(payload, format=ox.QueryResultsFormat.TSV))
+        return _graph_result(ox.parse(payload, format=ox.RdfFormat.N_TRIPLES))
 
     def _query(
         self, sparql: str, bindings: Mapping[str, Node] | None, cancelled: threading.Event | None
@@ -289,36 +352,16 @@ class EmbeddedStore:
             )
             if isinstance(answer, ox.QueryBoolean):
                 return QueryResult("ask", boolean=bool(answer))
-            # One rdflib term per distinct Oxigraph term of the answer: building rdflib terms
-            # (literals parse their value) is most of a large answer's time, and cells repeat.
-            converted: dict[object, Term | None] = {None: None}
-
-            def term(value: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Term | None:
-                found = converted.get(value, converted)
-                if found is converted:
-                    found = converted[value] = to_rdflib(value)
-                return found  # type: ignore[return-value]
-
             if isinstance(answer, ox.QuerySolutions):
-                variables = [v.value for v in answer.variables]
-                rows = []
-                for solution in answer:
-                    if cancelled is not None and cancelled.is_set():
-                        raise QueryError("query cancelled")
-                    rows.append(tuple(term(solution[v]) for v in variables))
-                return QueryResult("select", variables=variables, rows=rows)
-            graph = Graph()
-            for prefix, ns in PREFIXES.items():
-                graph.bind(prefix, ns)
-            for triple in answer:
-                if cancelled is not None and cancelled.is_set():
-                    raise QueryError("query cancelled")
-                graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))  # type: ignore[arg-type]
-            return QueryResult("graph", graph=graph)
+                return _select_result(answer, cancelled)
+            return _graph_result(answer, cancelled)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
+
+    def __len__(self) -> int:
+        return len(self._store)
 
     def quads(self) -> Iterable[ox.Quad]:
         """Every statement in its source's named graph (not the materialised union)."""
@@ -333,11 +376,12 @@ class EmbeddedStore:
         rows = self._store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
         return (ox.Triple(r[0], r[1], r[2]) for r in rows)  # type: ignore[arg-type]
 
-    def __len__(self) -> int:
-        return len(self._store)
-
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         self._store = None  # type: ignore[assignment]
+        self._memory = None
         if self._lease is not None:
             self._lease.release()
             self._lease = None
@@ -347,6 +391,43 @@ class EmbeddedStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _converter() -> Callable[[ox.NamedNode | ox.BlankNode | ox.Literal | None], Term | None]:
+    """One rdflib term per distinct Oxigraph term of an answer: building rdflib terms (literals
+    parse their value) is most of a large answer's time, and cells repeat."""
+    converted: dict[object, Term | None] = {None: None}
+
+    def term(value: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Term | None:
+        found = converted.get(value, converted)
+        if found is converted:
+            found = converted[value] = to_rdflib(value)
+        return found  # type: ignore[return-value]
+
+    return term
+
+
+def _select_result(answer: ox.QuerySolutions, cancelled: threading.Event | None = None) -> QueryResult:
+    term = _converter()
+    variables = [v.value for v in answer.variables]
+    rows = []
+    for solution in answer:
+        if cancelled is not None and cancelled.is_set():
+            raise QueryError("query cancelled")
+        rows.append(tuple(term(solution[v]) for v in variables))
+    return QueryResult("select", variables=variables, rows=rows)
+
+
+def _graph_result(triples: Iterable[ox.Triple], cancelled: threading.Event | None = None) -> QueryResult:
+    term = _converter()
+    graph = Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    for triple in triples:
+        if cancelled is not None and cancelled.is_set():
+            raise QueryError("query cancelled")
+        graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))  # type: ignore[arg-type]
+    return QueryResult("graph", graph=graph)
 
 
 def _with_values(sparql: str, bindings: Mapping[str, Node]) -> str:
