@@ -274,6 +274,11 @@ class EmbeddedStore:
             return self._memory
         return self._store
 
+    def stale(self, root: Path) -> bool:
+        """Whether a build made another generation live since this store was opened (a
+        long-lived reader, such as a server, reopens then: this one keeps its leased graph)."""
+        return self.location is not None and current_generation(root) != self.location
+
     @property
     def worker_pid(self) -> int | None:
         """The process id of the queries' worker, if one runs."""

@@ -228,3 +228,17 @@ def test_export_to_a_bad_folder_is_one_clear_line(built: tuple[Path, int], tmp_p
     )
     assert done.returncode == 4
     assert done.stderr.startswith("cmq-graph: cannot write") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_open_store_keeps_its_generation_and_knows_it_is_stale(tmp_path: Path) -> None:
+    """A reader holding a store across a build still reads its graph; the build left it on disk."""
+    store = tmp_path / "store"
+    subprocess.run(build_cmd(store), env=env(store), check=True, capture_output=True)
+    with EmbeddedStore.open(store) as old:
+        assert not old.stale(store)
+        subprocess.run(build_cmd(store), env=env(store), check=True, capture_output=True)
+        assert old.stale(store)
+        assert old.location is not None and old.location.is_dir()
+        assert int(old.query(COUNT).rows[0][0]) > 0
+    subprocess.run(build_cmd(store), env=env(store), check=True, capture_output=True)
+    assert len(generations(store)) == 1
