@@ -59,7 +59,7 @@ def open_store(
 
         return open_remote(endpoint, timeout=timeout)
     root = Path(path) if path is not None else paths.default_store_path()
-    return EmbeddedStore.open(root, in_memory=in_memory)
+    return EmbeddedStore.open(root, in_memory=in_memory, prestart=True)
 
 
 def list_queries(directory: str | Path | None = None) -> list[CatalogQuery]:

@@ -31,7 +31,7 @@ def open_remote(url: str, *, timeout: float | None = None) -> GraphStore:
 def open_for(args: argparse.Namespace) -> GraphStore:
     if getattr(args, "endpoint", None):
         return open_remote(args.endpoint, timeout=args.timeout)
-    return EmbeddedStore.open(store_root(args), in_memory=False)
+    return EmbeddedStore.open(store_root(args), in_memory=False, prestart=True)
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:

@@ -54,12 +54,20 @@ class QueryWorker:
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self._lock = threading.Lock()
+        self._ready = False
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the worker without waiting for it to open the store (the first query waits):
+        the caller's own work overlaps the worker's start."""
+        with self._lock:
+            if self.pid is None:
+                self._spawn()
+
+    def _spawn(self) -> None:
         package_parent = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
@@ -76,11 +84,19 @@ class QueryWorker:
         proc.stdin.close()
         proc.stdout.close()
         self._proc = proc
+        self._ready = False
         self._send.send((self.in_memory, self.prefixes))
-        kind, payload = self._wait(STARTUP_TIMEOUT, "opening the store")
-        if kind != "ready":
-            self.stop()
-            raise WorkerError(f"cannot open the store at {self.generation}: {payload}")
+
+    def _started(self) -> None:
+        """A worker that has opened the store (spawned if need be, else waited for)."""
+        if self.pid is None:
+            self._spawn()
+        if not self._ready:
+            kind, payload = self._wait(STARTUP_TIMEOUT, "opening the store")
+            if kind != "ready":
+                self.stop()
+                raise WorkerError(f"cannot open the store at {self.generation}: {payload}")
+            self._ready = True
 
     def _wait(self, timeout: float, what: str) -> tuple[str, Any]:
         assert self._recv is not None and self._proc is not None
@@ -108,8 +124,7 @@ class QueryWorker:
         Raises TimeoutError at the deadline (the worker is killed), WorkerError if it dies.
         """
         with self._lock:
-            if self.pid is None:
-                self._start()
+            self._started()
             assert self._send is not None
             try:
                 self._send.send((*request, self.union))

@@ -242,9 +242,10 @@ class EmbeddedStore:
             )
 
     @classmethod
-    def open(cls, root: Path, *, in_memory: bool = False) -> EmbeddedStore:
+    def open(cls, root: Path, *, in_memory: bool = False, prestart: bool = False) -> EmbeddedStore:
         """The live generation of ``root``, leased until :meth:`close`, so that the queries'
-        worker (see the class docstring) can be restarted on the same graph."""
+        worker (see the class docstring) can be restarted on the same graph. ``prestart``
+        starts the worker now, for a caller about to query (it opens while the caller works)."""
         lease = lease_current(root)
         gen = lease.generation
         try:
@@ -252,7 +253,10 @@ class EmbeddedStore:
         except OSError as exc:
             lease.release()
             raise StoreError(f"cannot open the store at {gen}: {exc}") from exc
-        return cls(disk, gen, lease, in_memory=in_memory)
+        store = cls(disk, gen, lease, in_memory=in_memory)
+        if prestart and store._worker is not None:
+            store._worker.start()
+        return store
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> EmbeddedStore:
