@@ -59,7 +59,7 @@ def open_store(
 
         return open_remote(endpoint, timeout=timeout)
     root = Path(path) if path is not None else paths.default_store_path()
-    return EmbeddedStore.open(root, in_memory=in_memory)
+    return EmbeddedStore.open(root, in_memory=in_memory, prestart=True)
 
 
 def list_queries(directory: str | Path | None = None) -> list[CatalogQuery]:
@@ -81,15 +81,23 @@ def run(
     params: Mapping[str, object] | None = None,
     *,
     timeout: float | None = None,
+    limit: int | None = None,
     **kwargs: object,
 ) -> QueryResult:
     """Run a catalogue name, a ``.rq`` path or a SPARQL text, with parameters bound as terms.
 
     Parameters come as keywords (``as_of="2020-01-01"``) or a ``params`` mapping; values may be
-    text (read by the parameter's type), rdflib terms, ints, floats or ``datetime.date``.
+    text (read by the parameter's type), rdflib terms, or Python values where the type takes
+    them: ``int`` for integer and decimal, ``float``/``Decimal`` for decimal, ``bool`` for
+    boolean, ``datetime.date`` for date (``term`` takes all of these). Anything else, such as
+    ``campus=5`` for an IRI, is refused with a QueryError.
+
+    On the embedded store a query stops after ``timeout`` seconds (default 60), or on an
+    interrupt (Ctrl-C, a notebook's stop button), and its process stops using CPU; ``limit`` is
+    sent with the query, so the engine stops after that many rows.
     """
     values = {**(params or {}), **kwargs}
-    return catalog.run(store, query, values, timeout=timeout)
+    return catalog.run(store, query, values, timeout=timeout, limit=limit)
 
 
 def graph(result: QueryResult) -> Graph:

@@ -23,14 +23,22 @@ import pyoxigraph as ox
 from .errors import InputError, Problem
 from .mapping import Mapped, TableMapper
 from .namespaces import SHAPES_GRAPH
-from .store import LOAD_BATCH, activate, batches, discard, write_generation
+from .store import (
+    BUILD_WAIT,
+    LOAD_BATCH,
+    activate,
+    batches,
+    build_lock,
+    collect,
+    discard,
+    materialise_union,
+    write_generation,
+)
 from .validate import validate_or_raise
 from .vocabulary import Ontology, load_ontology
 
 Say = Callable[[str], None]
-DISTINCT_TRIPLES = (
-    "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-)
+UNION_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"  # the default graph: the union, once each
 
 
 def _stderr(message: str) -> None:
@@ -43,7 +51,10 @@ class BuildReport:
 
     Stages: ``read ontology``, ``map tables`` (both passes over the CSV files, including the
     mapping done while loading), ``load`` (the store's share of the streamed load, flush and
-    compaction), ``validate`` (the compiled shapes on the new generation), ``count``.
+    compaction), ``validate`` (the compiled shapes on the new generation), ``union`` (the
+    default graph made from the named graphs, see :func:`~cmq_graph.store.materialise_union`),
+    ``count``. ``quads`` counts the named graphs' statements (with their source), ``triples``
+    the distinct triples of their union.
     """
 
     triples: int = 0
@@ -105,9 +116,10 @@ def _check(
     # The shapes join the graph only now: while it holds nothing but the data graphs, the checks
     # read the union of all graphs, which Oxigraph answers 2-3x faster than a list of graphs.
     store.bulk_extend(shapes)
+    with _stage(report, "union", say):
+        report.quads = materialise_union(store)
     with _stage(report, "count", say):
-        report.quads = len(store)
-        report.triples = int(next(iter(store.query(DISTINCT_TRIPLES)))["n"].value)
+        report.triples = int(next(iter(store.query(UNION_TRIPLES)))["n"].value)
 
 
 def _without_shapes(ontology: Ontology) -> list[ox.Quad]:
@@ -117,23 +129,35 @@ def _without_shapes(ontology: Ontology) -> list[ox.Quad]:
 
 
 def build(
-    data_dir: Path, ontology_dir: Path, store_root: Path, *, validate: bool = True, say: Say = _stderr
+    data_dir: Path,
+    ontology_dir: Path,
+    store_root: Path,
+    *,
+    validate: bool = True,
+    say: Say = _stderr,
+    wait: float = BUILD_WAIT,
 ) -> BuildReport:
-    """Build the graph into a new generation of ``store_root``; on success make it current."""
+    """Build the graph into a new generation of ``store_root``; on success make it current.
+
+    The inputs are read and checked first; the store's writer lock is taken only to write, so
+    a build with bad inputs fails without waiting for another one (see :func:`build_lock`).
+    """
     report = BuildReport()
     ontology, mapper = _read(data_dir, ontology_dir, report, say)
     stream = itertools.chain(_without_shapes(ontology), mapper.quads())
-    generation = _load(report, mapper, say, lambda: write_generation(store_root, stream))
-    try:
-        store = ox.Store(str(generation))
+    with build_lock(store_root, wait=wait, say=say):
+        collect(store_root)  # what killed builds left, and generations readers have let go
+        generation = _load(report, mapper, say, lambda: write_generation(store_root, stream))
         try:
-            _check(store, ontology, mapper, report, validate, say)
-        finally:
-            del store
-        activate(store_root, generation)
-    except BaseException:
-        discard(generation)
-        raise
+            store = ox.Store(str(generation))
+            try:
+                _check(store, ontology, mapper, report, validate, say)
+            finally:
+                del store
+            activate(store_root, generation)
+        except BaseException:
+            discard(generation)
+            raise
     report.store = store_root
     return report
 

@@ -318,16 +318,8 @@ def to_term(param: Param, value: object, where: str = "") -> Node:
         if param.type == "iri" and not isinstance(value, URIRef):
             raise QueryError(f"{what}: expected an IRI, got {value!r}")
         return value
-    if isinstance(value, bool):
-        return Literal(value)
-    if isinstance(value, int):
-        return Literal(value, datatype=XSD.integer)
-    if isinstance(value, float | Decimal):
-        return Literal(Decimal(str(value)), datatype=XSD.decimal)
-    if isinstance(value, datetime.date):
-        return Literal(value.isoformat(), datatype=XSD.date)
     if not isinstance(value, str):
-        raise QueryError(f"{what}: cannot bind a {type(value).__name__}")
+        return _python_term(param, value, what)
     typ = param.type
     if typ == "iri":
         return expand_iri(value, where, param.name)
@@ -355,6 +347,44 @@ def to_term(param: Param, value: object, where: str = "") -> Node:
             raise QueryError(f"{what}: '{value}' has no language tag (expected text@fr)")
         return Literal(text, lang=lang)
     return _term(value, what)
+
+
+# Python values each type takes as they are (text is read by the type, see to_term).
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "decimal": (int, float, Decimal),
+    "boolean": (bool,),
+    "date": (datetime.date,),
+    "term": (bool, int, float, Decimal, datetime.date),
+}
+_EXPECTED = {
+    "iri": "text such as 'id:campus/propulsions' or an rdflib URIRef",
+    "date": "a datetime.date or text such as '2024-09-01'",
+    "integer": "an int or text",
+    "decimal": "a number or text",
+    "boolean": "a bool or text",
+    "string": "text",
+    "langstring": "text such as 'texte@fr' or an rdflib Literal with a language",
+}
+
+
+def _python_term(param: Param, value: object, what: str) -> Node:
+    """A Python value (not text) as a term, only where the parameter's type takes it: an int
+    given for an IRI parameter (``campus=5``) is refused rather than matching nothing."""
+    allowed = _PYTHON_TYPES.get(param.type, ())
+    if isinstance(value, bool) and bool not in allowed:
+        allowed = ()
+    if not isinstance(value, allowed):
+        expected = _EXPECTED.get(param.type, "an RDF term")
+        raise QueryError(f"{what}: got the {type(value).__name__} {value!r}; expected {expected}")
+    if isinstance(value, bool):
+        return Literal(value)
+    if isinstance(value, int):
+        return Literal(value, datatype=XSD.integer)
+    if isinstance(value, float | Decimal):
+        return Literal(Decimal(str(value)), datatype=XSD.decimal)
+    assert isinstance(value, datetime.date)
+    return Literal(value.isoformat(), datatype=XSD.date)
 
 
 def _term(value: str, what: str) -> Node:
@@ -404,8 +434,23 @@ def bind(query: CatalogQuery, values: Mapping[str, object] | None = None) -> dic
 # -- running --------------------------------------------------------------------------------
 
 
+def _has_service(text: str) -> bool:
+    from .remote import tokens  # remote imports the store, which imports us
+
+    return any(t.keyword() == "SERVICE" for t in tokens(text))
+
+
 def syntax_error(text: str, where: str = "<text>") -> QueryError | None:
-    """Parse ``text`` with Oxigraph (on an empty store); a clear error with line and column."""
+    """Parse ``text`` with Oxigraph (on an empty store); a clear error with line and column.
+
+    A query with ``SERVICE`` is read by rdflib's parser only: Oxigraph would call the service.
+    """
+    if _has_service(text):
+        if (near := _rdflib_position(text)) is not None:
+            return QueryError(
+                f"{where}, line {near[0]}, column {near[1]}: SPARQL syntax error near {near[2]!r}"
+            )
+        return None
     try:
         ox.Store().query(text, prefixes=PREFIXES)
     except SyntaxError as exc:
@@ -456,18 +501,88 @@ def _rdflib_position(text: str) -> tuple[int, int, str] | None:
     return None
 
 
+def with_limit(sparql: str, limit: int) -> str:
+    """``sparql`` with ``LIMIT limit`` as its own solution modifier (an existing LIMIT is kept
+    if smaller), so that the engine stops after ``limit`` rows, on any backend.
+
+    The LIMIT goes after the outermost group (and its GROUP BY, ORDER BY…), before a trailing
+    ``VALUES`` block; an ASK query, or a text whose shape is not recognised, is left as is.
+    """
+    from .remote import query_form, tokens  # remote imports the store, which imports us
+
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise QueryError(f"the limit must be an integer ≥ 0, not {limit!r}")
+    toks = tokens(sparql)
+    if query_form(toks) not in ("SELECT", "CONSTRUCT", "DESCRIBE"):
+        return sparql
+    depth = 0
+    last_close = None
+    values_at = None
+    for i, t in enumerate(toks):
+        if t.text == "{":
+            if depth == 0 and i > 0 and values_at is None:
+                # a top-level VALUES after the outermost group opens a trailing data block
+                j = i - 1
+                while (j >= 0 and toks[j].kind == "var") or (j >= 0 and toks[j].text in "()"):
+                    j -= 1
+                if j >= 0 and toks[j].keyword() == "VALUES" and last_close is not None:
+                    values_at = j
+            depth += 1
+        elif t.text == "}":
+            depth -= 1
+            if depth == 0 and values_at is None:
+                last_close = i
+    if depth != 0:
+        return sparql  # unbalanced: the engine will say why
+    tail = toks[(last_close or -1) + 1 : values_at]
+    for t in tail:
+        if t.keyword() == "LIMIT" and (number := re.compile(r"\s*(\d+)").match(sparql, t.end)):
+            if int(number.group(1)) <= limit:
+                return sparql
+            return sparql[: number.start(1)] + str(limit) + sparql[number.end(1) :]
+    at = toks[values_at].start if values_at is not None else len(sparql)
+    return f"{sparql[:at].rstrip()}\nLIMIT {limit}\n{sparql[at:]}"
+
+
+def check_projection(q: CatalogQuery, bindings: Mapping[str, Node]) -> None:
+    """Refuse a SELECT whose parameters are not all projected, on every backend alike (the
+    embedded store binds on the projection; an endpoint would bind them silently otherwise)."""
+    if not bindings or q.form != "select":
+        return
+    if _has_service(q.text):
+        return  # never planned here: even an empty store would call the service
+    subs = {ox.Variable(k): ox.NamedNode("urn:cmq:placeholder") for k in bindings}
+    try:
+        ox.Store().query(q.text, substitutions=subs, prefixes=PREFIXES)
+    except SyntaxError:
+        return  # the run reports it, with its line and column
+    except RuntimeError as exc:
+        if m := _NOT_PROJECTED.search(str(exc)):
+            raise QueryError(
+                f"{q.where}: parameter ?{m.group(1)} must appear in the SELECT clause "
+                "(parameters are bound on the projected variables)"
+            ) from None
+
+
 def run(
     store: GraphStore,
     query: CatalogQuery | str,
     params: Mapping[str, object] | None = None,
     *,
     timeout: float | None = None,
+    limit: int | None = None,
 ) -> QueryResult:
-    """Run a catalogue query (or a name, path or text) with its parameters bound as terms."""
+    """Run a catalogue query (or a name, path or text) with its parameters bound as terms.
+
+    ``limit`` is written into the query (:func:`with_limit`): the engine stops after that many
+    rows. Every backend gets the same checks first (:func:`check_projection`).
+    """
     q = resolve(query) if isinstance(query, str) else query
     bindings = bind(q, params)
+    check_projection(q, bindings)
+    text = q.text if limit is None else with_limit(q.text, limit)
     try:
-        return store.query(q.text, bindings or None, timeout=timeout)
+        return store.query(text, bindings or None, timeout=timeout)
     except QueryError as exc:
         if located := syntax_error(q.text, q.where):
             raise located from exc

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from . import paths
 from .build import build, prepare
-from .export import FORMATS, export
+from .errors import StoreError
+from .export import FORMATS, export, export_file
 from .stats import format_stats, stats
-from .store import EmbeddedStore
+from .store import BUILD_WAIT, EmbeddedStore
 
 
 def add_store_option(p: argparse.ArgumentParser) -> None:
@@ -32,7 +33,9 @@ def _inputs(p: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate)
+    if args.wait < 0:
+        raise StoreError("--wait must be ≥ 0 seconds")
+    report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate, wait=args.wait)
     print(
         f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
         f"into {report.store}"
@@ -51,8 +54,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     with EmbeddedStore.open(store_root(args)) as store:
         if args.output:
-            with open(args.output, "wb") as out:
-                export(store, args.format, out)
+            export_file(store, args.format, args.output)
         else:
             export(store, args.format, sys.stdout.buffer)
     return 0
@@ -69,6 +71,14 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     _inputs(p)
     add_store_option(p)
     p.add_argument("--no-validate", action="store_true", help="skip SHACL validation")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=BUILD_WAIT,
+        metavar="SECONDS",
+        help="while another build writes the store, wait this long for it, then fail with exit 4 "
+        f"(default {BUILD_WAIT:g})",
+    )
     p.set_defaults(func=_build)
 
     p = subs.add_parser("validate", help="check the tables and the shapes without writing the store")

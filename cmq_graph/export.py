@@ -1,16 +1,21 @@
 """Export the graph in the usual RDF syntaxes.
 
-Graph formats (Turtle, N-Triples, JSON-LD, RDF/XML) merge every named graph into one; TriG and
-N-Quads keep the named graphs, hence the provenance of each statement.
+Graph formats (Turtle, N-Triples, JSON-LD, RDF/XML) write the union of the named graphs (each
+triple once); TriG and N-Quads write the named graphs, hence the provenance of each statement,
+and not the union the store also holds in its default graph.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from .errors import StoreError
 from .namespaces import PREFIXES
 from .store import EmbeddedStore
 
@@ -24,21 +29,40 @@ FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
 }
 
 
-# The store's triples once each whatever the number of graphs stating them: Oxigraph keeps the
-# DISTINCT set in Rust (about 100 MB at 1M triples), where a Python set of triples took 1.4 GB.
-_DISTINCT = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-
-
 def export(store: EmbeddedStore, fmt: str, out: BinaryIO) -> None:
     """Write the graph to ``out``, streaming: memory stays flat as the graph grows."""
     rdf_format, keeps_graphs = FORMATS[fmt]
     data: Iterable[ox.Quad | ox.Triple]
-    if keeps_graphs:
-        data = store.quads()
-    else:
-        rows = store.oxigraph.query(_DISTINCT)
-        data = (ox.Triple(r[0], r[1], r[2]) for r in rows)  # type: ignore[arg-type]
+    # The store's triples once each (its materialised union), or each source's graph.
+    data = store.quads() if keeps_graphs else store.triples()
     prefixes = (
         PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
     )
     ox.serialize(data, out, format=rdf_format, prefixes=prefixes)
+
+
+def export_file(store: EmbeddedStore, fmt: str, path: Path) -> None:
+    """Write the graph to ``path`` atomically: a temporary file in the same folder, synced, then
+    renamed over ``path``. A killed or failed export leaves the previous file whole (and at
+    worst a ``.NAME.*.tmp`` file beside it)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            export(store, fmt, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

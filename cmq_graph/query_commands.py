@@ -12,7 +12,7 @@ from . import catalog, results
 from .commands import add_store_option, store_root
 from .errors import CmqError, QueryError
 from .namespaces import sparql_prefixes
-from .store import EmbeddedStore, GraphStore
+from .store import EmbeddedStore, GraphStore, checked_timeout
 
 
 def open_remote(url: str, *, timeout: float | None = None) -> GraphStore:
@@ -31,7 +31,7 @@ def open_remote(url: str, *, timeout: float | None = None) -> GraphStore:
 def open_for(args: argparse.Namespace) -> GraphStore:
     if getattr(args, "endpoint", None):
         return open_remote(args.endpoint, timeout=args.timeout)
-    return EmbeddedStore.open(store_root(args), in_memory=False)
+    return EmbeddedStore.open(store_root(args), in_memory=False, prestart=True)
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:
@@ -56,6 +56,8 @@ def _read_query(spec: str) -> catalog.CatalogQuery:
 def _query(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise QueryError("--limit must be ≥ 0")
+    if args.timeout is not None:
+        checked_timeout(args.timeout)  # 0, negative or NaN: refused before anything runs
     query = _read_query(args.query)
     params = parse_params(args.param)
     fmt = args.format or ("ttl" if query.form in {"construct", "describe"} else "table")
@@ -63,14 +65,16 @@ def _query(args: argparse.Namespace) -> int:
         raise QueryError(f"unknown format '{fmt}'")
     store = open_for(args)
     try:
-        result = catalog.run(store, query, params, timeout=args.timeout)
-        shown = result
+        # One row more than asked for, to say whether there are more; the engine stops there.
+        limit = None if args.limit is None else args.limit + 1
+        result = catalog.run(store, query, params, timeout=args.timeout, limit=limit)
+        shown, more = result, False
         if args.limit is not None and result.kind == "select" and len(result.rows) > args.limit:
-            shown = replace(result, rows=result.rows[: args.limit])
+            shown, more = replace(result, rows=result.rows[: args.limit]), True
             if fmt != "table":
-                print(f"cmq-graph: first {args.limit} of {len(result.rows)} rows", file=sys.stderr)
+                print(f"cmq-graph: first {args.limit} rows (there are more)", file=sys.stderr)
         width = None if args.wide else 60
-        text = results.render(shown, fmt, store, width=width, timeout=args.timeout, total=len(result.rows))
+        text = results.render(shown, fmt, store, width=width, timeout=args.timeout, more=more)
     finally:
         store.close()
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -155,8 +159,14 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
         choices=results.FORMATS,
         help="table|csv|tsv|json|md for SELECT/ASK (default table); ttl|nt|jsonld for CONSTRUCT",
     )
-    p.add_argument("--limit", type=int, help="print at most this many rows")
-    p.add_argument("--timeout", type=float, help="give up after this many seconds")
+    p.add_argument(
+        "--limit", type=int, help="at most this many rows (sent with the query: the engine stops there)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="stop the query after this many seconds (> 0; default 60 on the embedded store)",
+    )
     p.add_argument("--wide", action="store_true", help="do not shorten long cells in a table")
     add_store_option(p)
     p.add_argument("--endpoint", metavar="URL", help="query this SPARQL endpoint instead of the store")

@@ -91,8 +91,10 @@ def table(
     *,
     width: int | None = 60,
     total: int | None = None,
+    more: bool = False,
 ) -> str:
-    """An aligned text table; ``total`` is the row count before ``--limit`` cut it."""
+    """An aligned text table; ``total`` is the row count before ``--limit`` cut it, ``more``
+    says there are more rows than shown (when the total is not known)."""
     if result.kind == "ask":
         return "yes" if result.boolean else "no"
     head = result.variables
@@ -104,6 +106,8 @@ def table(
     n = len(result.rows)
     if total is not None and total > n:
         lines.append(f"({n} of {total} rows shown)")
+    elif more:
+        lines.append(f"(first {n} row{'s' if n != 1 else ''} shown; there are more)")
     else:
         lines.append(f"({n} row{'s' if n != 1 else ''})")
     return "\n".join(lines)
@@ -121,8 +125,22 @@ def markdown(result: QueryResult, names: dict[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet (OWASP CSV injection): a cell starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so it is read as
+    text, not as a formula. Numbers (``-3``, ``+1.5e3``) are left as they are."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def to_csv(result: QueryResult) -> str:
-    """SPARQL 1.1 CSV: IRIs and literals as bare text, blank nodes ``_:b``."""
+    """SPARQL 1.1 CSV: IRIs and literals as bare text, blank nodes ``_:b``; cells that a
+    spreadsheet would run as formulas are neutralised (:func:`neutralise`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if result.kind == "ask":
@@ -131,16 +149,30 @@ def to_csv(result: QueryResult) -> str:
         return out.getvalue()
     writer.writerow(result.variables)
     for row in result.rows:
-        writer.writerow(["" if t is None else (f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row])
+        writer.writerow(
+            ["" if t is None else (f"_:{t}" if isinstance(t, BNode) else neutralise(str(t))) for t in row]
+        )
     return out.getvalue()
 
 
+def tsv_cell(term: Term | None) -> str:
+    """A term in N-Triples form; a literal whose text a spreadsheet would run as a formula has
+    it neutralised inside the quotes (``"'=HYPERLINK(…)"``), since spreadsheets drop them."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        safe = neutralise(str(term))
+        if safe != str(term):
+            return Literal(safe, lang=term.language, datatype=term.datatype).n3()
+    return term.n3()
+
+
 def to_tsv(result: QueryResult) -> str:
-    """SPARQL 1.1 TSV: ``?var`` header, terms in N-Triples/Turtle form."""
+    """SPARQL 1.1 TSV: ``?var`` header, terms in N-Triples/Turtle form (see :func:`tsv_cell`)."""
     if result.kind == "ask":
         return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
     lines = ["\t".join(f"?{v}" for v in result.variables)]
-    lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.rows]
+    lines += ["\t".join(tsv_cell(t) for t in row) for row in result.rows]
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +209,7 @@ def render(
     width: int | None = 60,
     timeout: float | None = None,
     total: int | None = None,
+    more: bool = False,
 ) -> str:
     """The text of ``result`` in ``fmt``; ``store`` lets a table or md fetch French labels."""
     if fmt not in FORMATS:
@@ -193,6 +226,6 @@ def render(
     if fmt in {"table", "md"}:
         names = labels(store, result_iris(result), timeout=timeout) if store is not None else {}
         if fmt == "table":
-            return table(result, names, width=width, total=total)
+            return table(result, names, width=width, total=total, more=more)
         return markdown(result, names)
     return {"csv": to_csv, "tsv": to_tsv, "json": to_json}[fmt](result)
