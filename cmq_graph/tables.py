@@ -69,6 +69,9 @@ class Table:
     # Sources are the graphs themselves, so their table has no ``source`` column.
     sourced: bool = True
     extra_types: tuple[URIRef, ...] = field(default=())
+    # A required table must be in the data folder (header only when it has no rows); an optional
+    # one may be absent. Either way a path that is there but is no readable file is refused.
+    optional: bool = False
 
     @property
     def file(self) -> str:
@@ -145,6 +148,7 @@ LEGAL_TEXTS = Table(
     "text",
     None,
     doc="Laws, décrets, arrêtés, code articles, official letters and court decisions.",
+    optional=True,
     columns=(
         concept("kind", CMQ.kind, "legal-kind", required=True, doc="decret, arrete, loi, code, ..."),
         NAME_FR,
@@ -177,6 +181,7 @@ LABELS = Table(
     "label",
     None,
     doc="The CMQ label and its mentions (internationale, excellence), with their rules.",
+    optional=True,
     columns=(
         concept("kind", CMQ.kind, "label-kind", required=True, doc="label or mention"),
         NAME_FR,
@@ -204,6 +209,7 @@ PROCEDURE_STEPS = Table(
     "procedure-step",
     CMQ.ProcedureStep,
     doc="Steps of the labelling procedure, in order, with who acts and on which legal basis.",
+    optional=True,
     columns=(
         ref("label", CMQ.stepOf, "labels", required=True),
         Column("order", "int", CMQ.stepOrder, required=True),
@@ -223,6 +229,7 @@ EXPERT_SEATS = Table(
     "seat",
     CMQ.Seat,
     doc="Composition of the group of experts: how many seats each body or kind of body holds.",
+    optional=True,
     columns=(
         ref("body", CMQ.seatIn, "organisations", required=True),
         NAME_FR,
@@ -355,6 +362,7 @@ MERGERS = Table(
     "merger",
     CMQ.TerritorialMerger,
     doc="Mergers of régions and académies: which became which, when, by which text.",
+    optional=True,
     columns=(
         NAME_FR,
         NAME_EN,
@@ -371,6 +379,7 @@ POLICIES = Table(
     "policy",
     None,
     doc="Calls for projects and regional strategies the label relies on.",
+    optional=True,
     columns=(
         concept("kind", CMQ.kind, "policy-kind", required=True),
         NAME_FR,
@@ -391,6 +400,7 @@ COUNTS = Table(
     "count",
     CMQ.LabelCount,
     doc="Published figures of labelled campuses at a date (sources disagree: one row per figure).",
+    optional=True,
     columns=(
         date("date", DCTERMS.date, required=True),
         date("period_start", CMQ.periodStart),
