@@ -248,9 +248,7 @@ def _header_ok(
     ok = True
     for col in header:
         if col not in known:
-            problems.append(
-                Problem(name, 1, col, f"unknown column '{col}'", "one of " + ", ".join(expected))
-            )
+            problems.append(Problem(name, 1, col, f"unknown column '{col}'", "one of " + ", ".join(expected)))
             ok = False
     for col in required:
         if col not in header:
@@ -306,3 +304,24 @@ def iri_node(value: str) -> ox.NamedNode | None:
         return ox.NamedNode(value)
     except ValueError:
         return None
+
+
+# In a Turtle file tab, line feed and carriage return are whitespace; other controls are refused.
+TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + re.escape(_NONCHARACTERS) + "]")
+
+
+def plain_text(path: Path, raw: bytes, problems: list[Problem]) -> bool:
+    """True when ``raw`` is UTF-8 with no control character but tab and line breaks; else a problem."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(str(path), line, None, f"not valid UTF-8 at byte {exc.start}", "UTF-8 text"))
+        return False
+    bad = TEXT_CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        code = f"U+{ord(bad.group()):04X}"
+        problems.append(Problem(str(path), line, None, f"control character {code}", "printable text"))
+        return False
+    return True

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from .errors import Problem
 from .namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, VOCAB, VOCAB_GRAPH
-from .reading import open_regular
+from .reading import open_regular, plain_text
 
 SKOS_IN_SCHEME = ox.NamedNode("http://www.w3.org/2004/02/skos/core#inScheme")
 ENTITY_CLASS_SUFFIX = "def#entityClass"
@@ -44,8 +44,11 @@ def _parse(path: Path, graph: str, problems: list[Problem]) -> list[ox.Quad]:
     try:
         name = ox.NamedNode(graph)
         with open_regular(path) as fh:  # a FIFO or a folder is refused, never waited on
-            triples = ox.parse(fh, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
-            return [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+            raw = fh.read()
+        if not plain_text(path, raw, problems):
+            return []
+        triples = ox.parse(raw, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
+        return [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"line (\d+)", msg)  # Oxigraph: "Parser error at line 3 between columns ..."

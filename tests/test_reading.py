@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -215,3 +216,10 @@ def test_header_problems_are_named(data: Path) -> None:
     assert _one(data, "appears twice").field == "name_fr"
     path.write_bytes(b"")
     assert _one(data, "empty file").line == 1
+
+
+def test_the_data_guide_names_the_required_tables() -> None:
+    guide = (MINI.parent.parent.parent / "data" / "README.md").read_text(encoding="utf-8")
+    bullet = guide[guide.index("- **Fichiers**") :].split("\n- ")[0]
+    named = set(re.findall(r"`([a-z_]+)`", bullet[: bullet.index("obligatoires")]))
+    assert named == {t.name for t in TABLES if not t.optional}
