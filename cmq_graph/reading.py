@@ -165,18 +165,50 @@ def _lines(fh: BinaryIO) -> Iterator[tuple[int, bytes]]:
         yield number, raw
 
 
+class _OneLine:
+    """The iterator a long-lived ``csv.reader`` reads: one line at a time, never the next one.
+
+    When a quoted cell runs to the end of the line, the reader asks for more, gets nothing and
+    (strict) raises "unexpected end of data": the quote is reported on its own line.
+    """
+
+    def __init__(self) -> None:
+        self.line: str | None = None
+        self.reader = csv.reader(self, strict=True)
+
+    def __iter__(self) -> _OneLine:
+        return self
+
+    def __next__(self) -> str:
+        line, self.line = self.line, None
+        if line is None:
+            raise StopIteration
+        return line
+
+    def cells(self, text: str) -> list[str]:
+        if '"' not in text:
+            cells = text.split(",")  # what the csv module gives for a line without quotes…
+            if len(text) > FIELD_LIMIT and any(len(c) > FIELD_LIMIT for c in cells):
+                raise csv.Error(f"field larger than field limit ({FIELD_LIMIT})")  # …and its limit
+            return cells
+        self.line = text
+        return next(self.reader, [])
+
+
 def _cells(
-    name: str, number: int, raw: bytes, header: list[str] | None, problems: list[Problem]
+    name: str, number: int, raw: bytes, header: list[str] | None, problems: list[Problem], parser: _OneLine
 ) -> list[str] | None:
     """The cells of one line, or ``None`` (with a problem) when it cannot be read."""
     text = _decode(name, number, raw, problems)
     if text is None:
         return None
     try:
-        cells = next(csv.reader((text,), strict=True), [])
+        cells = parser.cells(text)
     except csv.Error as exc:
         problems.append(_csv_problem(name, number, text, header, exc))
         return None
+    if text.isprintable() or CONTROL.search(text) is None:  # isprintable(): the fast common case
+        return cells
     for index, cell in enumerate(cells):
         bad = CONTROL.search(cell)
         if bad is not None:
@@ -210,9 +242,10 @@ def read_rows(path: Path, expected: Iterable[str], required: Iterable[str], prob
         return
     with fh:
         header: list[str] | None = None
+        parser = _OneLine()
         try:
             for number, raw in _lines(fh):
-                cells = _cells(name, number, raw, header, problems)
+                cells = _cells(name, number, raw, header, problems, parser)
                 if header is None:
                     if cells is None:
                         return
