@@ -140,17 +140,24 @@ def _csv_problem(name: str, line: int, text: str, header: list[str] | None, exc:
     )
 
 
-def _decode(name: str, number: int, raw: bytes, problems: list[Problem]) -> str | None:
+def _decode(
+    name: str, number: int, raw: bytes, header: list[str] | None, problems: list[Problem]
+) -> str | None:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         hint = "UTF-8 text (in a spreadsheet: save as « CSV UTF-8 »)"
+        field = None
         if number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
             message = "the file is UTF-16, not UTF-8"
         else:
-            column = len(raw[: exc.start].decode("utf-8", errors="replace")) + 1
-            message = f"not valid UTF-8 at character {column} (byte 0x{raw[exc.start]:02x}; Latin-1?)"
-        problems.append(Problem(name, number, None, message, hint))
+            before = raw[: exc.start].decode("utf-8", errors="replace")
+            cell = len(next(csv.reader((before,)), [""])) - 1  # the cell the bad byte is in
+            field = header[cell] if header is not None and 0 <= cell < len(header) else None
+            message = (
+                f"not valid UTF-8 at character {len(before) + 1} (byte 0x{raw[exc.start]:02x}; Latin-1?)"
+            )
+        problems.append(Problem(name, number, field, message, hint))
         return None
 
 
@@ -199,7 +206,7 @@ def _cells(
     name: str, number: int, raw: bytes, header: list[str] | None, problems: list[Problem], parser: _OneLine
 ) -> list[str] | None:
     """The cells of one line, or ``None`` (with a problem) when it cannot be read."""
-    text = _decode(name, number, raw, problems)
+    text = _decode(name, number, raw, header, problems)
     if text is None:
         return None
     try:

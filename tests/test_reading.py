@@ -112,7 +112,7 @@ def test_latin1_and_utf16_are_refused_a_bom_is_fine(data: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_bytes(text.encode("latin-1"))
     problem = _one(data, "not valid UTF-8")
-    assert problem.line == 2 and "Latin-1" in problem.message
+    assert (problem.line, problem.field) == (2, "name_fr") and "Latin-1" in problem.message
     assert "character 24" in problem.message  # the é of Lycée
     path.write_bytes(text.encode("utf-16"))
     assert _one(data, "UTF-16").line == 1
