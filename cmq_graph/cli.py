@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import paths
 from .errors import CmqError, InputError, ValidationError
 
 # Modules providing commands; each has add_parser(subparsers) that sets a ``func`` default.
@@ -99,10 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:
         if not _store_failure(exc):
             return _internal(exc)
-        _say(f"cmq-graph: the store cannot be used: {str(exc).splitlines()[0]}")
+        _say(f"cmq-graph: the store{_store_of(args)} cannot be used: {str(exc).splitlines()[0]}")
         return EXIT_STORE
     except Exception as exc:
         return _internal(exc)
+
+
+def _store_of(args: argparse.Namespace) -> str:
+    """ " at PATH" for a command that has a store (Oxigraph's corruption messages may not say it)."""
+    if not hasattr(args, "store"):
+        return ""
+    return f" at {args.store or paths.default_store_path()}"
 
 
 def _say(text: str) -> None:

@@ -173,16 +173,33 @@ def test_disk_full_leaves_the_graph_and_says_so(project: Path, tmp_path: Path) -
         subprocess.run(["umount", str(mnt)], check=True)
 
 
-def test_corrupt_store_is_a_store_error(project: Path) -> None:
+def _corrupt(gen: Path, how: str) -> None:
+    if how == "garbage tables":
+        for sst in gen.glob("*.sst"):
+            sst.write_bytes(b"garbage")
+    elif how == "truncated manifest":
+        for manifest in gen.glob("MANIFEST-*"):
+            manifest.write_bytes(manifest.read_bytes()[:10])
+    elif how == "garbage CURRENT":
+        (gen / "CURRENT").write_text("garbage\n")
+    elif how == "emptied generation":
+        for path in gen.iterdir():
+            path.unlink()
+
+
+@pytest.mark.parametrize(
+    "how", ["garbage tables", "truncated manifest", "garbage CURRENT", "emptied generation"]
+)
+def test_corrupt_store_is_a_store_error(project: Path, how: str) -> None:
     gen = (project / "store/current").resolve()
-    for sst in gen.glob("*.sst"):
-        sst.write_bytes(b"garbage")
+    _corrupt(gen, how)
     for args in (["stats", "--store", str(project / "store")], ["export", "--store", str(project / "store")]):
         run = cli(args)
         assert run.code == 4, run.err
         assert "Traceback" not in run.err
         last = _last_line(run.err)
-        assert last.startswith("cmq-graph: ") and "Corruption" in last and str(gen) in last
+        assert last.startswith("cmq-graph: ") and str(project / "store") in last, last
+        assert ("Corruption" in last) == (how != "emptied generation")
 
 
 @pytest.mark.parametrize(
