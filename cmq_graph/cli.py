@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _store_of(args: argparse.Namespace) -> str:
-    """ " at PATH" for a command that has a store (Oxigraph's corruption messages may not say it)."""
+    """The store's path, for a command that has one: Oxigraph's corruption messages may not say it."""
     if not hasattr(args, "store"):
         return ""
     return f" at {args.store or paths.default_store_path()}"
