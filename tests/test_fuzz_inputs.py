@@ -22,8 +22,9 @@ interpreter's start. Every mutation whose point is the operating system (a FIFO,
 block an in-process read forever) and one in twenty of the others run as real ``cmq-graph``
 processes, with a timeout.
 
-Measured: 458 mutations (51 accepted, 42 real processes) take 2 min 30 s of CPU; 8 min wall
-on this 2-core machine shared at a load of 9, about 3 min when it is not shared (issue 11).
+Measured (two runs): 458 mutations (408 refused, 50 accepted, 42 real processes) take 2 min
+27-30 s of CPU; 8-12 min wall on this 2-core machine shared at a load of about 9, so about 3 min
+when the machine is not shared (issue 11).
 """
 
 from __future__ import annotations
