@@ -7,7 +7,6 @@ run is collected (file, line, column, what was expected) before anything is rais
 
 from __future__ import annotations
 
-import csv
 import datetime
 import re
 import time
@@ -21,12 +20,13 @@ import pyoxigraph as ox
 
 from .errors import InputError, Problem
 from .namespaces import FOAF, GEO, META_GRAPH, SLUG, entity_iri, source_iri
+from .reading import iri_node, read_rows, table_files
 from .tables import MULTI_SEPARATOR, SOURCES, TABLES, Column, Table
 from .vocabulary import Ontology
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
-DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 INTEGER = re.compile(r"^[0-9]+$")
 DECIMAL = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
@@ -89,69 +89,11 @@ def _date_literal(value: str) -> ox.Literal | None:
     return ox.Literal(value, datatype=XSD_GYEAR)
 
 
-def _decode_error(path: Path, problems: list[Problem]) -> None:
-    """Report the first byte that is not UTF-8 (reads the whole file: the error path only)."""
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(str(path), line, None, f"not valid UTF-8 at byte {exc.start}", "UTF-8 text"))
-
-
 def iter_table(path: Path, table: Table, problems: list[Problem]) -> Iterator[Row]:
-    """Stream the rows of one CSV file; check its header. No rows if the header is unusable."""
+    """Stream the rows of one CSV file (read strictly by :mod:`cmq_graph.reading`)."""
     name = str(path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        try:
-            reader = csv.reader(fh)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                problems.append(
-                    Problem(name, 1, None, "empty file", "a header row: " + ",".join(table.header))
-                )
-                return
-            if not _header_ok(name, header, table, problems):
-                return
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                line = reader.line_num
-                if len(cells) != len(header):
-                    problems.append(
-                        Problem(
-                            name,
-                            line,
-                            None,
-                            f"{len(cells)} cells for {len(header)} columns",
-                            "one cell per column",
-                        )
-                    )
-                    continue
-                yield Row(table, name, line, {h: c.strip() for h, c in zip(header, cells, strict=True)})
-        except UnicodeDecodeError:
-            _decode_error(path, problems)
-
-
-def _header_ok(name: str, header: list[str], table: Table, problems: list[Problem]) -> bool:
-    known = set(table.header)
-    ok = True
-    for col in header:
-        if col not in known:
-            problems.append(
-                Problem(name, 1, col, f"unknown column '{col}'", "one of " + ", ".join(table.header))
-            )
-            ok = False
-    for col in table.required_header:
-        if col not in header:
-            problems.append(Problem(name, 1, col, f"missing column '{col}'", "a column of that name"))
-            ok = False
-    if len(set(header)) != len(header):
-        dup = [c for c, n in Counter(header).items() if n > 1]
-        problems.append(Problem(name, 1, dup[0], f"column '{dup[0]}' appears twice"))
-        ok = False
-    return ok
+    for line, values in read_rows(path, table.header, table.required_header, problems):
+        yield Row(table, name, line, values)
 
 
 def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
@@ -180,14 +122,7 @@ class TableMapper:
         if not data_dir.is_dir():
             problems.append(Problem(str(data_dir), None, None, "data folder not found"))
         else:
-            for table in TABLES:
-                path = data_dir / table.file
-                if not path.exists():
-                    if table is SOURCES:
-                        problems.append(
-                            Problem(str(path), None, None, "file is missing", "the list of sources")
-                        )
-                    continue
+            for table, path in table_files(data_dir, TABLES, problems):
                 self.files.append((table, path))
                 self.ids[table.name], self.duplicates[str(path)] = self._first_pass(path, table)
         self.source_ids = self.ids.get(SOURCES.name, set())
@@ -197,7 +132,8 @@ class TableMapper:
         seen: dict[tuple[str, str], int] = {}
         duplicates: set[int] = set()
         for row in iter_table(path, table, self.problems):
-            ids.add(row.id)
+            if SLUG.match(row.id):  # an invalid id is reported by map_row, and never referenced
+                ids.add(row.id)
             if table.name == "territories" and row.values.get("kind"):
                 self.territory_kinds.setdefault(row.id, row.values["kind"])
             key = (row.id, row.values.get("source", ""))
@@ -361,16 +297,21 @@ class TableMapper:
                 return
             yield ox.Literal(value, datatype=XSD_DECIMAL), None
         elif kind == "iri":
-            if not IRI.match(value):
+            node = iri_node(value) if IRI.match(value) else None
+            if node is None:
                 self.problem(row, col.name, f"invalid IRI '{value}'", "an absolute http(s) IRI")
                 return
-            yield ox.NamedNode(value), None
+            yield node, None
         elif kind == "code":
             assert col.pattern is not None
             if not col.pattern.match(value):
                 self.problem(row, col.name, f"invalid {col.name} '{value}'", f"pattern {col.pattern.pattern}")
                 return
-            yield (ox.NamedNode(value) if value.startswith("http") else ox.Literal(value)), None
+            node = iri_node(value) if value.startswith("http") else ox.Literal(value)
+            if node is None:
+                self.problem(row, col.name, f"invalid IRI '{value}'", "an IRI Oxigraph accepts")
+                return
+            yield node, None
         elif kind == "enum":
             if value not in col.values:
                 self.problem(row, col.name, f"invalid value '{value}'", "one of " + ", ".join(col.values))

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from .errors import CmqError
+
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -65,8 +67,23 @@ NODE_COMPONENTS = {SH + p for p in ("targetClass", "property", "sparql", "hasVal
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-class ShapesError(ValueError):
-    """The shapes use a SHACL construct this compiler does not handle (or handle wrongly)."""
+class ShapesError(CmqError, ValueError):
+    """The shapes use a SHACL construct this compiler does not handle (or use one wrongly).
+
+    An input error of ``shapes.ttl`` (exit code 2), said on one line, never a traceback.
+    """
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return f"shapes.ttl: {super().__str__()}"
+
+
+def _count(shape: Term, local: str, n: Term) -> int:
+    """The value of a count (``sh:minCount 2``): a non-negative integer written in ASCII digits."""
+    if not isinstance(n, ox.Literal) or not re.fullmatch(r"[0-9]+", n.value):
+        raise ShapesError(f"shape {shape}: sh:{local} must be a non-negative integer, not {n}")
+    return int(n.value)
 
 
 def component(local: str) -> str:
@@ -119,11 +136,13 @@ class ShapesGraph:
         return [s for s, po in self.index.items() if o in po.get(p, ())]
 
     def items(self, head: Term) -> list[Term]:
-        out = []
+        out: list[Term] = []
+        seen: set[Term] = set()
         while head != ox.NamedNode(RDF + "nil"):
             first = self.value(head, RDF + "first")
-            if first is None:
+            if first is None or head in seen:
                 raise ShapesError(f"malformed RDF list at {head}")
+            seen.add(head)
             out.append(first)
             head = self.value(head, RDF + "rest")  # type: ignore[assignment]
         return out
@@ -219,7 +238,7 @@ class _Compiler:
                 tests.append(
                     (
                         component(local),
-                        f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {int(n.value)}, false)",
+                        f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {_count(shape, local, n)}, false)",
                     )
                 )
         for head in g.objects(shape, SH + "languageIn"):
@@ -274,9 +293,9 @@ class _Compiler:
         for x in self.g.objects(ps, SH + "hasValue"):
             parts.append(f"EXISTS {{ {v} {path} {_sparql(x)} }}")
         for n in self.g.objects(ps, SH + "minCount"):
-            if int(n.value) > 1:
+            if _count(ps, "minCount", n) > 1:
                 raise ShapesError(f"{ps}: sh:minCount > 1 inside a value shape is not compiled to SPARQL")
-            if int(n.value) == 1:
+            if _count(ps, "minCount", n) == 1:
                 parts.append(f"EXISTS {{ {v} {path} {self.fresh()} }}")
         return "(" + (" && ".join(parts) or "true") + ")"
 
@@ -376,7 +395,7 @@ class _Compiler:
             q = f"SELECT DISTINCT ?this ?value WHERE {{ {target} ?this {p} ?value . {minus} }}"
             out.append(self.check(ps, "class", g_path, q, ps))
         for n in g.objects(ps, SH + "minCount"):
-            n = int(n.value)
+            n = _count(ps, "minCount", n)
             if n == 1:
                 q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?_any }} }}"
             elif n > 1:
@@ -390,7 +409,7 @@ class _Compiler:
         for n in g.objects(ps, SH + "maxCount"):
             q = (
                 f"SELECT ?this WHERE {{ {focus} ?this {p} ?value }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(n.value)})"
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_count(ps, 'maxCount', n)})"
             )
             out.append(self.check(ps, "maxCount", g_path, q, ps))
         for x in g.objects(ps, SH + "hasValue"):
@@ -411,7 +430,7 @@ class _Compiler:
             y = self.fresh()
             ok = self.conforms(q_shape, y)
             for n, local, op in bounds:
-                n = int(n.value)
+                n = _count(ps, local, n)
                 if local == "qualifiedMinCount" and n == 1:
                     q = (
                         f"SELECT DISTINCT ?this WHERE {{ {target} "
@@ -443,7 +462,11 @@ def run(
 
     def one(check: Check) -> set[Violation]:
         found = set()
-        answer = store.query(check.query, **dataset)
+        try:
+            answer = store.query(check.query, **dataset)
+        except (SyntaxError, ValueError) as exc:
+            what = f"shape {check.shape}: its {check.component} check"
+            raise ShapesError(f"{what} is not valid SPARQL: {exc}") from exc
         names = {v.value for v in answer.variables}
         for row in answer:
             value = row["value"] if "value" in names else None

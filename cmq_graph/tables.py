@@ -82,6 +82,9 @@ class Table:
     extra_types: tuple[URIRef, ...] = field(default=())
     # (predicate, IRI) stated of every row's entity, e.g. the jurisdiction of French legal texts.
     constants: tuple[tuple[URIRef, URIRef], ...] = field(default=())
+    # A required table must be in the data folder (header only when it has no rows); an optional
+    # one may be absent. Either way a path that is there but is no readable file is refused.
+    optional: bool = False
 
     @property
     def file(self) -> str:
@@ -162,6 +165,7 @@ LEGAL_TEXTS = Table(
     doc="Laws, décrets, arrêtés, code articles, official letters and court decisions.",
     # Every text of the table is French law or a French court's decision (EU country table).
     constants=((ELI.jurisdiction, FRANCE),),
+    optional=True,
     columns=(
         concept(
             "kind",
@@ -202,6 +206,7 @@ LABELS = Table(
     "label",
     None,
     doc="The CMQ label and its mentions (internationale, excellence), with their rules.",
+    optional=True,
     columns=(
         concept("kind", CMQ.kind, "label-kind", required=True, doc="label or mention"),
         NAME_FR,
@@ -229,6 +234,7 @@ PROCEDURE_STEPS = Table(
     "procedure-step",
     CMQ.ProcedureStep,
     doc="Steps of the labelling procedure, in order, with who acts and on which legal basis.",
+    optional=True,
     columns=(
         ref("label", CMQ.stepOf, "labels", required=True),
         Column("order", "int", CMQ.stepOrder, required=True),
@@ -248,6 +254,7 @@ EXPERT_SEATS = Table(
     "seat",
     CMQ.Seat,
     doc="Composition of the group of experts: how many seats each body or kind of body holds.",
+    optional=True,
     columns=(
         ref("body", CMQ.seatIn, "organisations", required=True),
         NAME_FR,
@@ -380,6 +387,7 @@ MERGERS = Table(
     "merger",
     CMQ.TerritorialMerger,
     doc="Mergers of régions and académies: which became which, when, by which text.",
+    optional=True,
     columns=(
         NAME_FR,
         NAME_EN,
@@ -411,6 +419,7 @@ POLICIES = Table(
     "policy",
     None,
     doc="Calls for projects and regional strategies the label relies on.",
+    optional=True,
     columns=(
         concept("kind", CMQ.kind, "policy-kind", required=True),
         NAME_FR,
@@ -431,6 +440,7 @@ COUNTS = Table(
     "count",
     CMQ.LabelCount,
     doc="Published figures of labelled campuses at a date (sources disagree: one row per figure).",
+    optional=True,
     columns=(
         date("date", DCTERMS.date, required=True),
         date("period_start", CMQ.periodStart),

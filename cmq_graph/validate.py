@@ -19,7 +19,7 @@ from rdflib import Graph
 from . import shacl_sparql
 from .errors import ValidationError
 from .namespaces import SHAPES_GRAPH, compact
-from .shacl_sparql import ShapesGraph, Violation
+from .shacl_sparql import ShapesError, ShapesGraph, Violation
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SH_VIOLATION = shacl_sparql.SH + "Violation"
@@ -49,6 +49,9 @@ def violations(
     """Every result of the shapes on ``store`` (the union of ``graphs``, default: all but the shapes)."""
     graphs = data_graphs(store) if graphs is None else graphs
     checks = shacl_sparql.compile_shapes(shapes, shacl_sparql.subclass_closure(store, graphs))
+    if not checks:
+        # An emptied or shape-less shapes.ttl must not turn validation off without a word.
+        raise ShapesError("no active shape with a target: the validation would check nothing")
     # The union of all graphs is 2-3x faster to read than a list of graphs: used when it is the
     # same thing (the store holds the data graphs only, and nothing in its default graph).
     everything = set(graphs) == set(store.named_graphs()) and not any(

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from .errors import Problem
 from .namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, VOCAB, VOCAB_GRAPH
+from .reading import open_regular, plain_text
 
 SKOS_IN_SCHEME = ox.NamedNode("http://www.w3.org/2004/02/skos/core#inScheme")
 ENTITY_CLASS_SUFFIX = "def#entityClass"
@@ -42,9 +43,12 @@ class Ontology:
 def _parse(path: Path, graph: str, problems: list[Problem]) -> list[ox.Quad]:
     try:
         name = ox.NamedNode(graph)
-        with path.open("rb") as fh:
-            triples = ox.parse(fh, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
-            return [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+        with open_regular(path) as fh:  # a FIFO or a folder is refused, never waited on
+            raw = fh.read()
+        if not plain_text(path, raw, problems):
+            return []
+        triples = ox.parse(raw, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)
+        return [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"line (\d+)", msg)  # Oxigraph: "Parser error at line 3 between columns ..."
@@ -64,7 +68,7 @@ def load_ontology(ontology_dir: Path, problems: list[Problem]) -> Ontology:
     for path, graph in [(main, ONTOLOGY_GRAPH), (shapes, SHAPES_GRAPH)] + [
         (p, VOCAB_GRAPH) for p in vocab_files
     ]:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             problems.append(Problem(str(path), None, None, "file is missing"))
             continue
         onto.files.append(path)

@@ -127,7 +127,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, int | None, str | None, str]
         ),
         "data/campuses.csv",
         2,
-        None,
+        "name_fr",
         "not valid UTF-8",
     ),
     "broken Turtle": (
