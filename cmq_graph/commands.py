@@ -27,12 +27,27 @@ def store_root(args: argparse.Namespace) -> Path:
 
 
 def _inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=paths.DATA_DIR, help="curated tables folder")
-    p.add_argument("--ontology", type=Path, default=paths.ONTOLOGY_DIR, help="ontology folder")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="curated tables folder (default: $CMQ_GRAPH_DATA or the shipped data)",
+    )
+    p.add_argument(
+        "--ontology",
+        type=Path,
+        default=None,
+        help="ontology folder (default: $CMQ_GRAPH_ONTOLOGY or the shipped ontology)",
+    )
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate)
+    report = build(
+        paths.data_dir(args.data),
+        paths.ontology_dir(args.ontology),
+        store_root(args),
+        validate=not args.no_validate,
+    )
     print(
         f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
         f"into {report.store}"
@@ -43,7 +58,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    _, mapped, _ = prepare(args.data, args.ontology)
+    _, mapped, _ = prepare(paths.data_dir(args.data), paths.ontology_dir(args.ontology))
     print(f"OK: {sum(mapped.rows.values())} rows from {len(mapped.sources)} sources conform to the shapes")
     return 0
 
