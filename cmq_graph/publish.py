@@ -168,6 +168,7 @@ def connect(
     timeout: float = 120,
     retries: int = 3,
     backoff: float = 0.5,
+    allow_plain_http: bool = False,
 ) -> Target:
     """Probe ``endpoint`` and choose the write endpoints.
 
@@ -177,7 +178,13 @@ def connect(
     ``…/statements``; see docs/remote.md).
     """
     probe = RemoteStore(
-        endpoint, credentials=credentials, timeout=timeout, retries=retries, backoff=backoff, dataset=None
+        endpoint,
+        credentials=credentials,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        dataset=None,
+        allow_plain_http=allow_plain_http,
     )
     probe.query("ASK { }")
     virtuoso = (probe.server or "").lower().startswith("virtuoso")
@@ -198,6 +205,7 @@ def connect(
         retries=retries,
         backoff=backoff,
         dataset=None,  # publish must see every graph (staging, backups), not a publication's
+        allow_plain_http=allow_plain_http,
     )
     param = "graph-uri" if virtuoso and graph_store and "sparql-graph-crud" in graph_store else "graph"
     return Target(store, method, param, virtuoso)

@@ -27,6 +27,7 @@ def _publish(args: argparse.Namespace) -> int:
         credentials=credentials,
         timeout=args.timeout,
         retries=args.retries,
+        allow_plain_http=args.allow_plain_http,
     )
     kind = "Virtuoso" if target.virtuoso else "SPARQL 1.1 store"
     print(
@@ -88,6 +89,18 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
         help="netrc-like or KEY=VALUE file with the user and password (chmod 600)",
     )
     p.add_argument("--batch-size", type=int, metavar="N", help="triples per request (update: at most 500)")
-    p.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per request")
+    p.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="send the credentials over plain http:// to a host other than this machine (readable by "
+        "anyone on the network: only on a network you trust; https:// is the safe way)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120,
+        metavar="S",
+        help="deadline of each request, its retries included",
+    )
     p.add_argument("--retries", type=int, default=3, metavar="N", help="retries on transient failures")
     p.set_defaults(func=_publish)

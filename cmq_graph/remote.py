@@ -10,10 +10,19 @@ terms. What a network adds is handled here, each with a message a person can act
   ``SPARQLWrapper.query()`` because the latter installs a *process-wide* opener for digest
   authentication, truncates timeouts to whole seconds (0.5 s becomes "no timeout") and drops the
   status code and headers we need to classify errors and detect truncation.
-- **Failures.** Connection refused/reset, timeouts and HTTP 502/503/504 are transient: retried with
-  exponential backoff, a bounded number of times. Other errors are reported at once: 4xx with
-  the server's own message (a Virtuoso syntax error says which line), 401/403 as an authorisation
-  problem, 500 as the server failing on the query.
+- **Failures.** Connection refused/reset and HTTP 502/503/504 are transient: retried with
+  exponential backoff, a bounded number of times, within the call's deadline. Other errors are
+  reported at once: 4xx with the server's own message (a Virtuoso syntax error says which line),
+  401/403 as an authorisation problem, 500 as the server failing on the query.
+- **Deadline.** ``timeout`` bounds the whole call (retries, backoff and the reading of the answer
+  included), not each socket operation: every wait is given what is left of it. A timed-out
+  request is never sent again: the server may still be running it, and a second copy would only
+  double its load (a query is sent once).
+- **Redirects** are never followed: a 3xx is an error naming where it points. Following one would
+  carry the query, or credentials, to a host (or scheme) nobody chose.
+- **Credentials** are refused over plain ``http://`` unless the host is a loopback address or the
+  caller allows it explicitly (``allow_plain_http``): Basic sends the password in clear, and a
+  server (or anyone on the path) can ask for Basic even where Digest was expected.
 - **Responses.** The content type and the JSON structure are checked before any row is
   converted; a malformed answer raises and returns nothing, never a partial result.
 - **Truncation.** Virtuoso cuts results at ``ResultSetMaxRows`` (10,000 by default) and says so
@@ -37,8 +46,10 @@ terms. What a network adds is handled here, each with a message a person can act
 
 from __future__ import annotations
 
+import contextlib
 import html
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -524,6 +535,70 @@ def _server_message(body: bytes, limit: int = 800) -> str:
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(no message)"
 
 
+class _Redirected(Exception):
+    def __init__(self, code: int, location: str):
+        super().__init__(f"HTTP {code} to {location}")
+        self.code = code
+        self.location = location
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Stops at the first 3xx: ``urllib`` would otherwise follow it, to any scheme and host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        with contextlib.suppress(Exception):
+            fp.close()
+        raise _Redirected(code, newurl)
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost`` or an address of 127.0.0.0/8 or ::1: traffic that never leaves the machine."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credentials_transport(urls: Sequence[str], allow_plain_http: bool) -> None:
+    """Refuse to offer credentials to a plain-http URL that leaves the machine (see module doc)."""
+    if allow_plain_http:
+        return
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise StoreError(
+                f"refusing to send credentials over plain http:// to {parts.hostname}: anyone on the "
+                "network can read them; use https://, or --allow-plain-http if this network is trusted"
+            )
+
+
+def _read_body(raw: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The whole body, each socket wait bounded by what is left until ``deadline``."""
+    sock = getattr(getattr(getattr(raw, "fp", None), "raw", None), "_sock", None)
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline reached while reading the answer")
+        if not raw.isclosed():  # http.client closes once Content-Length bytes were read
+            if sock is not None:
+                with contextlib.suppress(OSError):  # closed under us: read() then returns b""
+                    sock.settimeout(left)
+            chunk = raw.read1(65536)  # what one recv gives: read(n) would wait for all n bytes
+            if chunk:
+                chunks.append(chunk)
+                continue
+        body = b"".join(chunks)
+        if raw.length:  # read(n) returns b"" at a premature end, where read() would raise
+            raise http.client.IncompleteRead(body, raw.length)
+        return body
+        chunks.append(chunk)
+
+
 class _Transient(Exception):
     """A failure worth retrying; ``error`` is what to raise if the retries run out."""
 
@@ -538,8 +613,10 @@ class RemoteStore:
     ``endpoint`` answers queries; ``update_endpoint`` (default: ``endpoint``) takes SPARQL Update;
     ``graph_store_endpoint`` takes Graph Store Protocol requests. Credentials, if given, are
     offered to whichever of them asks (HTTP digest or basic: Virtuoso's ``/sparql-auth`` uses
-    digest). ``retries`` bounds the extra attempts on transient failures, waiting ``backoff``,
-    then twice that, and so on up to ``max_backoff`` seconds.
+    digest), and refused over plain http to a host other than loopback unless
+    ``allow_plain_http``. ``timeout`` is each call's deadline, all attempts included. ``retries``
+    bounds the extra attempts on transient failures (never on a timeout), waiting ``backoff``,
+    then twice that, and so on up to ``max_backoff`` seconds, as long as the deadline allows.
 
     Queries see the graphs listed by the publication manifest ``dataset`` when the endpoint has
     one (see the module docstring), or exactly ``graphs`` if given; ``dataset=None`` and no
@@ -561,6 +638,7 @@ class RemoteStore:
         dataset: str | None = DEFAULT_DATASET,
         graphs: Sequence[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        allow_plain_http: bool = False,
     ):
         self.endpoint = check_url(endpoint)
         self.update_endpoint = check_url(update_endpoint or endpoint, "update endpoint")
@@ -579,8 +657,10 @@ class RemoteStore:
         self._sleep = sleep
         self.server: str | None = None  # the Server header last seen, e.g. "Virtuoso/07.20.3229"
         self.attempts = 0  # attempts made by the last request, for callers that report them
-        handlers: list[urllib.request.BaseHandler] = []
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
         if credentials is not None:
+            urls = [self.endpoint, self.update_endpoint, self.graph_store_endpoint]
+            check_credentials_transport([u for u in urls if u], allow_plain_http)
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {self.endpoint, self.update_endpoint, self.graph_store_endpoint} - {None}:
                 passwords.add_password(None, url, credentials.user, credentials.password)
@@ -694,30 +774,48 @@ class RemoteStore:
         return request
 
     def _send(self, request: urllib.request.Request, timeout: float | None, *, what: str) -> Response:
-        """Send with retries on transient failures; return a 2xx response read in full."""
+        """Send with retries on transient failures, all within ``timeout`` seconds from now;
+        return a 2xx response read in full."""
         timeout = self.timeout if timeout is None else timeout
-        if timeout <= 0:
-            raise QueryError("the timeout must be positive")
+        if not timeout > 0 or timeout == float("inf"):
+            raise QueryError("the timeout must be a positive number of seconds")
+        deadline = time.monotonic() + timeout
         url = request.full_url.split("?", 1)[0]
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             self.attempts = attempt
             try:
-                return self._once(request, timeout, url, what)
+                return self._once(request, timeout, deadline, url, what)
             except _Transient as transient:
-                if attempt == attempts:
+                wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                if attempt == attempts or time.monotonic() + wait >= deadline:
                     error = transient.error
                     note = f" ({attempt} attempts)" if attempt > 1 else ""
+                    if attempt < attempts:
+                        note += f" (no time left for another within {timeout:g} s)"
                     raise type(error)(f"{error}{note}") from None
-                self._sleep(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+                self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, request: urllib.request.Request, timeout: float, url: str, what: str) -> Response:
+    def _once(
+        self, request: urllib.request.Request, timeout: float, deadline: float, url: str, what: str
+    ) -> Response:
+        timed_out = QueryError(
+            f"{what} timed out after {timeout:g} s at {url} (a deadline for the whole call; not retried)"
+        )
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise timed_out
         try:
-            with self._opener.open(request, timeout=timeout) as raw:
-                body = raw.read()
+            with self._opener.open(request, timeout=left) as raw:
+                body = _read_body(raw, deadline)
                 self.server = raw.headers.get("Server", self.server)
                 return Response(raw.status, raw.headers, body)
+        except _Redirected as moved:
+            raise StoreError(
+                f"{url} answered with a redirect (HTTP {moved.code}) to {moved.location}: redirects are "
+                "not followed; give the final URL of the endpoint"
+            ) from None
         except urllib.error.HTTPError as exc:
             body = b""
             try:
@@ -728,12 +826,12 @@ class RemoteStore:
                 exc.close()
             self.server = exc.headers.get("Server", self.server) if exc.headers else self.server
             raise self._http_error(exc.code, body, url, what) from None
-        except TimeoutError as exc:
-            raise _Transient(QueryError(f"{what} timed out after {timeout:g} s at {url}")) from exc
+        except TimeoutError:
+            raise timed_out from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, TimeoutError | socket.timeout):
-                raise _Transient(QueryError(f"{what} timed out after {timeout:g} s at {url}")) from exc
+                raise timed_out from None
             if isinstance(reason, ConnectionError | OSError):
                 text = getattr(reason, "strerror", None) or str(reason)
                 raise _Transient(StoreError(f"cannot reach the SPARQL endpoint {url}: {text}")) from exc
