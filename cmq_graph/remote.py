@@ -33,8 +33,11 @@ terms. What a network adds is handled here, each with a message a person can act
   labels and system graphs), so ``GRAPH ?g`` would range over all of them. When the endpoint
   holds a publication manifest (written by ``cmq-graph publish``), queries are sent with the
   protocol's ``default-graph-uri``/``named-graph-uri`` set to the published graphs: the same
-  dataset as the embedded store (default graph = union of the graphs, one named graph per
-  source). A query with its own FROM is sent as written.
+  dataset as the embedded store (one named graph per source; default graph = the union of the
+  graphs as a *set*: the publication's deduplicated union graph, which ``publish`` writes, so
+  that a triple stated by two sources counts once, as SPARQL means). A query with its own FROM
+  is sent as written. The manifest is checked first: a publication in the middle of being
+  replaced, or whose graphs do not hold the counts it records, is an error, not an answer.
 - **Geometry.** Virtuoso turns ``geo:wktLiteral`` values into its ``virtrdf:Geometry`` type with
   single-precision coordinates; we give them back as ``geo:wktLiteral`` with each coordinate
   written as the shortest decimal that rounds to the same single-precision number, which is the
@@ -92,6 +95,13 @@ TRANSIENT_STATUS = frozenset({502, 503, 504})
 # ``xsd:anyURI`` literals under this predicate, the named graphs it published.
 DEFAULT_DATASET = BASE + "graph/published"
 PUBLISHED_GRAPH = BASE + "graph/publication#namedGraph"
+# The manifest also names the deduplicated union of the graphs (the queries' default graph), says
+# whether a publish is under way (``publishing``) or done (``complete``), and gives each graph's
+# triple count on an entry ``{manifest}#graph-{n}``: readers check the counts before trusting it.
+UNION_GRAPH = BASE + "graph/publication#unionGraph"
+PUBLICATION_STATE = BASE + "graph/publication#state"
+ENTRY_GRAPH = BASE + "graph/publication#graph"
+ENTRY_TRIPLES = BASE + "graph/publication#triples"
 
 _GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 
@@ -672,18 +682,88 @@ class RemoteStore:
         self._has_credentials = credentials is not None
         self.dataset = dataset
         self._graphs: list[str] | None = list(graphs) if graphs is not None else None
+        self._default: list[str] | None = None
         self._looked_up = graphs is not None or dataset is None
 
     def dataset_graphs(self) -> list[str] | None:
         """The named graphs queries are restricted to (None: no restriction); looked up once."""
         if not self._looked_up:
-            manifest = sparql_term(URIRef(self.dataset or ""))
-            text = f"SELECT ?g WHERE {{ GRAPH {manifest} {{ ?m <{PUBLISHED_GRAPH}> ?g }} }}"
-            response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
-            found = sorted(str(g) for (g,) in self._result(response, False).rows)
-            self._graphs = found or None
+            self._read_manifest()
             self._looked_up = True
         return self._graphs
+
+    def default_graphs(self) -> list[str] | None:
+        """The graphs whose merge is the queries' default graph: the publication's deduplicated
+        union graph when it has one (set semantics, as on the embedded store), else the named
+        graphs themselves (each triple then counted once per graph holding it)."""
+        graphs = self.dataset_graphs()
+        return self._default or graphs
+
+    def _read_manifest(self) -> None:
+        """Read the publication manifest and check it describes a complete publication.
+
+        A manifest in state ``publishing`` (a publish running, or killed), or a graph holding
+        other than the count the manifest records (a server that lost writes in a crash), is an
+        error: answering from it would be answering from half a graph.
+        """
+        manifest = sparql_term(URIRef(self.dataset or ""))
+        text = (
+            f"SELECT ?g ?u ?state ?n WHERE {{ GRAPH {manifest} {{ "
+            f"{{ ?m <{PUBLISHED_GRAPH}> ?g }} UNION {{ ?m <{UNION_GRAPH}> ?u }} "
+            f"UNION {{ ?m <{PUBLICATION_STATE}> ?state }} "
+            f"UNION {{ ?e <{ENTRY_GRAPH}> ?g ; <{ENTRY_TRIPLES}> ?n }} }} }}"
+        )
+        response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
+        result = self._result(response, False)
+        names = list(result.variables)
+        graphs: set[str] = set()
+        union: set[str] = set()
+        states: set[str] = set()
+        counts: dict[str, int] = {}
+        for row in result.rows:
+            values = dict(zip(names, row, strict=True))
+            g, u, state, n = (values.get(k) for k in ("g", "u", "state", "n"))
+            if n is not None and g is not None:
+                try:
+                    counts[str(g)] = int(str(n))
+                except ValueError as exc:
+                    raise _malformed(self.endpoint, f"the manifest's count {n!r} is not a number") from exc
+            elif g is not None:
+                graphs.add(str(g))
+            if u is not None:
+                union.add(str(u))
+            if state is not None:
+                states.add(str(state))
+        where = f"the publication <{self.dataset}> at {self.endpoint}"
+        if "publishing" in states:
+            raise StoreError(
+                f"{where} is being replaced, or its publish was interrupted: retry when it is done, "
+                "or publish again"
+            )
+        if counts:
+            found = self._counts(sorted(counts))
+            for g, n in sorted(counts.items()):
+                if found.get(g, 0) != n:
+                    raise StoreError(
+                        f"{where} is incomplete: <{g}> holds {found.get(g, 0)} triples where the "
+                        f"publish wrote {n} (the server lost writes, or a publish was interrupted); "
+                        "publish again"
+                    )
+        self._graphs = sorted(graphs) or None
+        self._default = sorted(union) or None
+
+    def _counts(self, graphs: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(0, len(graphs), 200):
+            chunk = " ".join(sparql_term(URIRef(g)) for g in graphs[start : start + 200])
+            text = (
+                f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                "GROUP BY ?g"
+            )
+            response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
+            for g, n in self._result(response, False).rows:
+                counts[str(g)] = int(str(n))
+        return counts
 
     # -- GraphStore ----------------------------------------------------------------------------
 
@@ -702,7 +782,8 @@ class RemoteStore:
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         own_dataset = any(t.keyword() == "FROM" for t in toks)
         graphs = None if own_dataset else self.dataset_graphs()
-        request = self._query_request(text, form or "SELECT", graph_form, graphs)
+        default = None if own_dataset else self.default_graphs()
+        request = self._query_request(text, form or "SELECT", graph_form, graphs, default)
         response = self._send(request, timeout, what="query")
         return self._result(response, graph_form)
 
@@ -754,17 +835,24 @@ class RemoteStore:
         return wrapper
 
     def _query_request(
-        self, text: str, form: str, graph_form: bool, graphs: Sequence[str] | None
+        self,
+        text: str,
+        form: str,
+        graph_form: bool,
+        graphs: Sequence[str] | None,
+        default: Sequence[str] | None = None,
     ) -> urllib.request.Request:
         wrapper = self._wrapper(self.endpoint)
         wrapper.setQuery(text)
         wrapper.queryType = form  # our scanner's answer, not SPARQLWrapper's regex
         wrapper.setReturnFormat(TURTLE if graph_form else JSON)
         size = len(urllib.parse.quote_plus(text))
-        for graph in graphs or ():
+        for graph in default or graphs or ():
             wrapper.addDefaultGraph(graph)
+            size += len(urllib.parse.quote_plus(graph)) + 20
+        for graph in graphs or ():
             wrapper.addNamedGraph(graph)
-            size += 2 * len(urllib.parse.quote_plus(graph)) + 40
+            size += len(urllib.parse.quote_plus(graph)) + 20
         long = size > GET_LIMIT
         wrapper.setMethod(POST if long else GET)
         wrapper.setRequestMethod(URLENCODED if long else POSTDIRECTLY)
