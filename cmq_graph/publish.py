@@ -8,8 +8,13 @@ the source's IRI on Virtuoso as on Oxigraph. ``--graph IRI`` then names the *pub
 manifest graph at that IRI lists (as ``xsd:anyURI`` literals, so no catalogue pattern can match
 them) which graphs the last publish wrote. A later publish replaces those graphs and drops the
 ones that vanished (a source removed from ``data/``), without touching anything else the store
-holds. Layout ``union`` instead merges every statement into the one graph ``--graph`` (for stores
-shared with other datasets where one graph per dataset is the rule); provenance by graph is lost.
+holds. Beside them goes ``{graph}/union``, every triple of every graph once: the default graph
+queries on the endpoint read (:mod:`cmq_graph.remote`), so that the default graph is a set as
+SPARQL defines it, while the named graphs keep provenance. The manifest also records its state
+(``publishing`` during the swap, then ``complete``) and each graph's triple count, which readers
+check before answering. Layout ``union`` instead merges every statement into the one graph
+``--graph`` (for stores shared with other datasets where one graph per dataset is the rule);
+provenance by graph is lost.
 
 **No half-written graph.** Nothing is written to a target graph until the new data is complete:
 
@@ -22,10 +27,18 @@ shared with other datasets where one graph per dataset is the rule); provenance 
 4. on any failure in 1-3 the targets already replaced are restored from their backups, and the
    staging and backup graphs are dropped; on success the backups are dropped.
 
-An interrupted upload therefore never touches the targets. Readers may see a mix of old and new
-graphs during step 3 (Virtuoso does not run a multi-operation update as one transaction: we
-measured it), each graph whole, never half-written. Triples sharing a blank node always travel in
-the same request, since a blank node label only means the same node within one request.
+An interrupted upload therefore never touches the targets. Virtuoso does not run a
+multi-operation update as one transaction (we measured it), so step 3 first marks the manifest
+``publishing``: readers refuse the publication until it says ``complete``, rather than read a mix
+of old and new graphs. Triples sharing a blank node always travel in the same request, since a
+blank node label only means the same node within one request.
+
+**Durable (Virtuoso).** Virtuoso makes changes durable at its checkpoints; a crash replays its
+transaction log, and we measured that the replay loses part of a republished graph. So publish
+asks for a checkpoint before writing anything (the current graphs durable: what a failure must
+leave) and after the swap or a rollback (:func:`checkpoint`). An account that may not checkpoint
+is refused before anything is written, unless ``--no-checkpoint``. ``publish-clean`` drops the
+staging and backup graphs a killed publish left (:func:`clean_stale`).
 
 Credentials come from ``CMQ_GRAPH_USER``/``CMQ_GRAPH_PASSWORD`` or a file, never the command line
 (they would show in ``ps`` and shell history).
