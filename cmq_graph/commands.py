@@ -30,24 +30,19 @@ def _inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         type=Path,
-        default=None,
+        default=paths.data_dir(),  # read when the parser is made, once per run
         help="curated tables folder (default: $CMQ_GRAPH_DATA or the shipped data)",
     )
     p.add_argument(
         "--ontology",
         type=Path,
-        default=None,
+        default=paths.ontology_dir(),
         help="ontology folder (default: $CMQ_GRAPH_ONTOLOGY or the shipped ontology)",
     )
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build(
-        paths.data_dir(args.data),
-        paths.ontology_dir(args.ontology),
-        store_root(args),
-        validate=not args.no_validate,
-    )
+    report = build(args.data, args.ontology, store_root(args), validate=not args.no_validate)
     print(
         f"Built {report.triples} triples ({report.quads} quads) from {report.sources} sources "
         f"into {report.store}"
@@ -58,7 +53,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    _, mapped, _ = prepare(paths.data_dir(args.data), paths.ontology_dir(args.ontology))
+    _, mapped, _ = prepare(args.data, args.ontology)
     print(f"OK: {sum(mapped.rows.values())} rows from {len(mapped.sources)} sources conform to the shapes")
     return 0
 

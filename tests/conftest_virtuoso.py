@@ -87,6 +87,9 @@ class _DefaultGraphIsTheSet:
     def query(self, sparql: str, *, use_default_graph_as_union: bool, **kwargs: object) -> object:
         return self.store.query(sparql, **kwargs)  # type: ignore[arg-type]
 
+    def __getattr__(self, name: str) -> object:  # quads_for_pattern and the rest: the store's
+        return getattr(self.store, name)
+
 
 def set_semantics_oracle(local: EmbeddedStore) -> EmbeddedStore:
     """``local``'s dataset as SPARQL defines it and a publication serves it: the same named
