@@ -240,14 +240,28 @@ def load(path: Path) -> CatalogQuery:
 
 
 def catalogue(directory: Path | None = None) -> dict[str, CatalogQuery]:
-    """Every ``*.rq`` of ``directory`` (default: the project's ``queries/``), by name."""
-    folder = directory or paths.QUERIES_DIR
-    return {p.stem: load(p) for p in sorted(folder.glob("*.rq"), key=lambda p: p.stem)}
+    """Every ``*.rq`` of ``directory`` (default: :func:`paths.queries_dir`), by name.
+
+    A missing folder or one without any ``.rq`` is an error: an empty catalogue is always a wrong
+    path (a typo in ``--queries`` or ``$CMQ_GRAPH_QUERIES``), never a catalogue to report "OK" on.
+    """
+    folder = _folder(directory)
+    found = sorted(folder.glob("*.rq"), key=lambda p: p.stem)
+    if not found:
+        raise QueryError(f"{folder}: no query (*.rq) in this folder; the catalogue is empty")
+    return {p.stem: load(p) for p in found}
+
+
+def _folder(directory: Path | None) -> Path:
+    folder = paths.queries_dir(directory)
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise QueryError(f"{folder}: {what} (the query catalogue, from --queries or ${paths.ENV_QUERIES})")
+    return folder
 
 
 def resolve(spec: str, directory: Path | None = None) -> CatalogQuery:
     """A catalogue name, a path to a ``.rq`` file, or a query text (which contains a keyword)."""
-    folder = directory or paths.QUERIES_DIR
     looks_like_text = "\n" in spec or "{" in spec or _FORM.match(spec.lstrip()) is not None
     if not looks_like_text and (spec.endswith(".rq") or "/" in spec or spec.startswith(".")):
         candidate = Path(spec)
@@ -255,14 +269,17 @@ def resolve(spec: str, directory: Path | None = None) -> CatalogQuery:
             raise QueryError(f"no such query file: {spec}")
         return load(candidate)
     if re.fullmatch(r"[A-Za-z0-9_.-]+", spec):
+        folder = _folder(directory)
         path = folder / f"{spec}.rq"
         if path.exists():
             return load(path)
         names = sorted(p.stem for p in folder.glob("*.rq"))
         close = [n for n in names if spec.lower() in n.lower()]
         hint = f"did you mean: {', '.join(close)}? " if close else ""
+        if not names:
+            raise QueryError(f"unknown query '{spec}': {folder} has no query (*.rq); the catalogue is empty")
         raise QueryError(
-            f"unknown query '{spec}'; {hint}the catalogue has: {', '.join(names) or '(none)'}"
+            f"unknown query '{spec}'; {hint}the catalogue has: {', '.join(names)}"
             " (`cmq-graph queries` lists them)"
         )
     return parse(spec, "<text>")

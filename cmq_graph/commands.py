@@ -28,8 +28,18 @@ def store_root(args: argparse.Namespace) -> Path:
 
 
 def _inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=paths.DATA_DIR, help="curated tables folder")
-    p.add_argument("--ontology", type=Path, default=paths.ONTOLOGY_DIR, help="ontology folder")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=paths.data_dir(),  # read when the parser is made, once per run
+        help="curated tables folder (default: $CMQ_GRAPH_DATA or the shipped data)",
+    )
+    p.add_argument(
+        "--ontology",
+        type=Path,
+        default=paths.ontology_dir(),
+        help="ontology folder (default: $CMQ_GRAPH_ONTOLOGY or the shipped ontology)",
+    )
 
 
 def _build(args: argparse.Namespace) -> int:

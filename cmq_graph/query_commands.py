@@ -7,6 +7,7 @@ import importlib
 import sys
 import textwrap
 from dataclasses import replace
+from pathlib import Path
 
 from . import catalog, results
 from .commands import add_store_option, store_root
@@ -47,10 +48,20 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
     return values
 
 
-def _read_query(spec: str) -> catalog.CatalogQuery:
+def _read_query(spec: str, queries: Path | None = None) -> catalog.CatalogQuery:
     if spec == "-":
         return catalog.parse(sys.stdin.read(), "<stdin>")
-    return catalog.resolve(spec)
+    return catalog.resolve(spec, queries)
+
+
+def add_queries_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--queries",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="query catalogue folder (default: $CMQ_GRAPH_QUERIES or the shipped catalogue)",
+    )
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -58,7 +69,7 @@ def _query(args: argparse.Namespace) -> int:
         raise QueryError("--limit must be ≥ 0")
     if args.timeout is not None:
         checked_timeout(args.timeout)  # 0, negative or NaN: refused before anything runs
-    query = _read_query(args.query)
+    query = _read_query(args.query, args.queries)
     params = parse_params(args.param)
     fmt = args.format or ("ttl" if query.form in {"construct", "describe"} else "table")
     if fmt not in results.FORMATS:
@@ -82,7 +93,7 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _queries(args: argparse.Namespace) -> int:
-    queries = catalog.catalogue()
+    queries = catalog.catalogue(args.queries)
     if args.check:
         bad = 0
         for q in queries.values():
@@ -94,7 +105,7 @@ def _queries(args: argparse.Namespace) -> int:
         print(f"OK: {len(queries)} queries")
         return 0
     if args.name:
-        q = catalog.resolve(args.name)
+        q = catalog.resolve(args.name, args.queries)
         if args.text:
             sys.stdout.write(sparql_prefixes() + q.text)
         else:
@@ -137,6 +148,7 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--text", action="store_true", help="print the query with PREFIX lines, to paste into another tool"
     )
+    add_queries_option(p)
     p.set_defaults(func=_queries)
 
     p = subs.add_parser(
@@ -170,4 +182,5 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     p.add_argument("--wide", action="store_true", help="do not shorten long cells in a table")
     add_store_option(p)
     p.add_argument("--endpoint", metavar="URL", help="query this SPARQL endpoint instead of the store")
+    add_queries_option(p)
     p.set_defaults(func=_query)

@@ -10,10 +10,19 @@ terms. What a network adds is handled here, each with a message a person can act
   ``SPARQLWrapper.query()`` because the latter installs a *process-wide* opener for digest
   authentication, truncates timeouts to whole seconds (0.5 s becomes "no timeout") and drops the
   status code and headers we need to classify errors and detect truncation.
-- **Failures.** Connection refused/reset, timeouts and HTTP 502/503/504 are transient: retried with
-  exponential backoff, a bounded number of times. Other errors are reported at once: 4xx with
-  the server's own message (a Virtuoso syntax error says which line), 401/403 as an authorisation
-  problem, 500 as the server failing on the query.
+- **Failures.** Connection refused/reset and HTTP 502/503/504 are transient: retried with
+  exponential backoff, a bounded number of times, within the call's deadline. Other errors are
+  reported at once: 4xx with the server's own message (a Virtuoso syntax error says which line),
+  401/403 as an authorisation problem, 500 as the server failing on the query.
+- **Deadline.** ``timeout`` bounds the whole call (retries, backoff and the reading of the answer
+  included), not each socket operation: every wait is given what is left of it. A timed-out
+  request is never sent again: the server may still be running it, and a second copy would only
+  double its load (a query is sent once).
+- **Redirects** are never followed: a 3xx is an error naming where it points. Following one would
+  carry the query, or credentials, to a host (or scheme) nobody chose.
+- **Credentials** are refused over plain ``http://`` unless the host is a loopback address or the
+  caller allows it explicitly (``allow_plain_http``): Basic sends the password in clear, and a
+  server (or anyone on the path) can ask for Basic even where Digest was expected.
 - **Responses.** The content type and the JSON structure are checked before any row is
   converted; a malformed answer raises and returns nothing, never a partial result.
 - **Truncation.** Virtuoso cuts results at ``ResultSetMaxRows`` (10,000 by default) and says so
@@ -24,8 +33,11 @@ terms. What a network adds is handled here, each with a message a person can act
   labels and system graphs), so ``GRAPH ?g`` would range over all of them. When the endpoint
   holds a publication manifest (written by ``cmq-graph publish``), queries are sent with the
   protocol's ``default-graph-uri``/``named-graph-uri`` set to the published graphs: the same
-  dataset as the embedded store (default graph = union of the graphs, one named graph per
-  source). A query with its own FROM is sent as written.
+  dataset as the embedded store (one named graph per source; default graph = the union of the
+  graphs as a *set*: the publication's deduplicated union graph, which ``publish`` writes, so
+  that a triple stated by two sources counts once, as SPARQL means). A query with its own FROM
+  is sent as written. The manifest is checked first: a publication in the middle of being
+  replaced, or whose graphs do not hold the counts it records, is an error, not an answer.
 - **Geometry.** Virtuoso turns ``geo:wktLiteral`` values into its ``virtrdf:Geometry`` type with
   single-precision coordinates; we give them back as ``geo:wktLiteral`` with each coordinate
   written as the shortest decimal that rounds to the same single-precision number, which is the
@@ -37,8 +49,10 @@ terms. What a network adds is handled here, each with a message a person can act
 
 from __future__ import annotations
 
+import contextlib
 import html
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -81,6 +95,13 @@ TRANSIENT_STATUS = frozenset({502, 503, 504})
 # ``xsd:anyURI`` literals under this predicate, the named graphs it published.
 DEFAULT_DATASET = BASE + "graph/published"
 PUBLISHED_GRAPH = BASE + "graph/publication#namedGraph"
+# The manifest also names the deduplicated union of the graphs (the queries' default graph), says
+# whether a publish is under way (``publishing``) or done (``complete``), and gives each graph's
+# triple count on an entry ``{manifest}#graph-{n}``: readers check the counts before trusting it.
+UNION_GRAPH = BASE + "graph/publication#unionGraph"
+PUBLICATION_STATE = BASE + "graph/publication#state"
+ENTRY_GRAPH = BASE + "graph/publication#graph"
+ENTRY_TRIPLES = BASE + "graph/publication#triples"
 
 _GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 
@@ -524,6 +545,70 @@ def _server_message(body: bytes, limit: int = 800) -> str:
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(no message)"
 
 
+class _Redirected(Exception):
+    def __init__(self, code: int, location: str):
+        super().__init__(f"HTTP {code} to {location}")
+        self.code = code
+        self.location = location
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Stops at the first 3xx: ``urllib`` would otherwise follow it, to any scheme and host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        with contextlib.suppress(Exception):
+            fp.close()
+        raise _Redirected(code, newurl)
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost`` or an address of 127.0.0.0/8 or ::1: traffic that never leaves the machine."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credentials_transport(urls: Sequence[str], allow_plain_http: bool) -> None:
+    """Refuse to offer credentials to a plain-http URL that leaves the machine (see module doc)."""
+    if allow_plain_http:
+        return
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise StoreError(
+                f"refusing to send credentials over plain http:// to {parts.hostname}: anyone on the "
+                "network can read them; use https://, or --allow-plain-http if this network is trusted"
+            )
+
+
+def _read_body(raw: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The whole body, each socket wait bounded by what is left until ``deadline``."""
+    sock = getattr(getattr(getattr(raw, "fp", None), "raw", None), "_sock", None)
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline reached while reading the answer")
+        if not raw.isclosed():  # http.client closes once Content-Length bytes were read
+            if sock is not None:
+                with contextlib.suppress(OSError):  # closed under us: read() then returns b""
+                    sock.settimeout(left)
+            chunk = raw.read1(65536)  # what one recv gives: read(n) would wait for all n bytes
+            if chunk:
+                chunks.append(chunk)
+                continue
+        body = b"".join(chunks)
+        if raw.length:  # read(n) returns b"" at a premature end, where read() would raise
+            raise http.client.IncompleteRead(body, raw.length)
+        return body
+        chunks.append(chunk)
+
+
 class _Transient(Exception):
     """A failure worth retrying; ``error`` is what to raise if the retries run out."""
 
@@ -538,8 +623,10 @@ class RemoteStore:
     ``endpoint`` answers queries; ``update_endpoint`` (default: ``endpoint``) takes SPARQL Update;
     ``graph_store_endpoint`` takes Graph Store Protocol requests. Credentials, if given, are
     offered to whichever of them asks (HTTP digest or basic: Virtuoso's ``/sparql-auth`` uses
-    digest). ``retries`` bounds the extra attempts on transient failures, waiting ``backoff``,
-    then twice that, and so on up to ``max_backoff`` seconds.
+    digest), and refused over plain http to a host other than loopback unless
+    ``allow_plain_http``. ``timeout`` is each call's deadline, all attempts included. ``retries``
+    bounds the extra attempts on transient failures (never on a timeout), waiting ``backoff``,
+    then twice that, and so on up to ``max_backoff`` seconds, as long as the deadline allows.
 
     Queries see the graphs listed by the publication manifest ``dataset`` when the endpoint has
     one (see the module docstring), or exactly ``graphs`` if given; ``dataset=None`` and no
@@ -561,6 +648,7 @@ class RemoteStore:
         dataset: str | None = DEFAULT_DATASET,
         graphs: Sequence[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        allow_plain_http: bool = False,
     ):
         self.endpoint = check_url(endpoint)
         self.update_endpoint = check_url(update_endpoint or endpoint, "update endpoint")
@@ -579,8 +667,10 @@ class RemoteStore:
         self._sleep = sleep
         self.server: str | None = None  # the Server header last seen, e.g. "Virtuoso/07.20.3229"
         self.attempts = 0  # attempts made by the last request, for callers that report them
-        handlers: list[urllib.request.BaseHandler] = []
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
         if credentials is not None:
+            urls = [self.endpoint, self.update_endpoint, self.graph_store_endpoint]
+            check_credentials_transport([u for u in urls if u], allow_plain_http)
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {self.endpoint, self.update_endpoint, self.graph_store_endpoint} - {None}:
                 passwords.add_password(None, url, credentials.user, credentials.password)
@@ -592,18 +682,88 @@ class RemoteStore:
         self._has_credentials = credentials is not None
         self.dataset = dataset
         self._graphs: list[str] | None = list(graphs) if graphs is not None else None
+        self._default: list[str] | None = None
         self._looked_up = graphs is not None or dataset is None
 
     def dataset_graphs(self) -> list[str] | None:
         """The named graphs queries are restricted to (None: no restriction); looked up once."""
         if not self._looked_up:
-            manifest = sparql_term(URIRef(self.dataset or ""))
-            text = f"SELECT ?g WHERE {{ GRAPH {manifest} {{ ?m <{PUBLISHED_GRAPH}> ?g }} }}"
-            response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
-            found = sorted(str(g) for (g,) in self._result(response, False).rows)
-            self._graphs = found or None
+            self._read_manifest()
             self._looked_up = True
         return self._graphs
+
+    def default_graphs(self) -> list[str] | None:
+        """The graphs whose merge is the queries' default graph: the publication's deduplicated
+        union graph when it has one (set semantics, as on the embedded store), else the named
+        graphs themselves (each triple then counted once per graph holding it)."""
+        graphs = self.dataset_graphs()
+        return self._default or graphs
+
+    def _read_manifest(self) -> None:
+        """Read the publication manifest and check it describes a complete publication.
+
+        A manifest in state ``publishing`` (a publish running, or killed), or a graph holding
+        other than the count the manifest records (a server that lost writes in a crash), is an
+        error: answering from it would be answering from half a graph.
+        """
+        manifest = sparql_term(URIRef(self.dataset or ""))
+        text = (
+            f"SELECT ?g ?u ?state ?n WHERE {{ GRAPH {manifest} {{ "
+            f"{{ ?m <{PUBLISHED_GRAPH}> ?g }} UNION {{ ?m <{UNION_GRAPH}> ?u }} "
+            f"UNION {{ ?m <{PUBLICATION_STATE}> ?state }} "
+            f"UNION {{ ?e <{ENTRY_GRAPH}> ?g ; <{ENTRY_TRIPLES}> ?n }} }} }}"
+        )
+        response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
+        result = self._result(response, False)
+        names = list(result.variables)
+        graphs: set[str] = set()
+        union: set[str] = set()
+        states: set[str] = set()
+        counts: dict[str, int] = {}
+        for row in result.rows:
+            values = dict(zip(names, row, strict=True))
+            g, u, state, n = (values.get(k) for k in ("g", "u", "state", "n"))
+            if n is not None and g is not None:
+                try:
+                    counts[str(g)] = int(str(n))
+                except ValueError as exc:
+                    raise _malformed(self.endpoint, f"the manifest's count {n!r} is not a number") from exc
+            elif g is not None:
+                graphs.add(str(g))
+            if u is not None:
+                union.add(str(u))
+            if state is not None:
+                states.add(str(state))
+        where = f"the publication <{self.dataset}> at {self.endpoint}"
+        if "publishing" in states:
+            raise StoreError(
+                f"{where} is being replaced, or its publish was interrupted: retry when it is done, "
+                "or publish again"
+            )
+        if counts:
+            found = self._counts(sorted(counts))
+            for g, n in sorted(counts.items()):
+                if found.get(g, 0) != n:
+                    raise StoreError(
+                        f"{where} is incomplete: <{g}> holds {found.get(g, 0)} triples where the "
+                        f"publish wrote {n} (the server lost writes, or a publish was interrupted); "
+                        "publish again"
+                    )
+        self._graphs = sorted(graphs) or None
+        self._default = sorted(union) or None
+
+    def _counts(self, graphs: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(0, len(graphs), 200):
+            chunk = " ".join(sparql_term(URIRef(g)) for g in graphs[start : start + 200])
+            text = (
+                f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                "GROUP BY ?g"
+            )
+            response = self._send(self._query_request(text, "SELECT", False, None), None, what="query")
+            for g, n in self._result(response, False).rows:
+                counts[str(g)] = int(str(n))
+        return counts
 
     # -- GraphStore ----------------------------------------------------------------------------
 
@@ -622,7 +782,8 @@ class RemoteStore:
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         own_dataset = any(t.keyword() == "FROM" for t in toks)
         graphs = None if own_dataset else self.dataset_graphs()
-        request = self._query_request(text, form or "SELECT", graph_form, graphs)
+        default = None if own_dataset else self.default_graphs()
+        request = self._query_request(text, form or "SELECT", graph_form, graphs, default)
         response = self._send(request, timeout, what="query")
         return self._result(response, graph_form)
 
@@ -674,17 +835,24 @@ class RemoteStore:
         return wrapper
 
     def _query_request(
-        self, text: str, form: str, graph_form: bool, graphs: Sequence[str] | None
+        self,
+        text: str,
+        form: str,
+        graph_form: bool,
+        graphs: Sequence[str] | None,
+        default: Sequence[str] | None = None,
     ) -> urllib.request.Request:
         wrapper = self._wrapper(self.endpoint)
         wrapper.setQuery(text)
         wrapper.queryType = form  # our scanner's answer, not SPARQLWrapper's regex
         wrapper.setReturnFormat(TURTLE if graph_form else JSON)
         size = len(urllib.parse.quote_plus(text))
-        for graph in graphs or ():
+        for graph in default or graphs or ():
             wrapper.addDefaultGraph(graph)
+            size += len(urllib.parse.quote_plus(graph)) + 20
+        for graph in graphs or ():
             wrapper.addNamedGraph(graph)
-            size += 2 * len(urllib.parse.quote_plus(graph)) + 40
+            size += len(urllib.parse.quote_plus(graph)) + 20
         long = size > GET_LIMIT
         wrapper.setMethod(POST if long else GET)
         wrapper.setRequestMethod(URLENCODED if long else POSTDIRECTLY)
@@ -694,30 +862,48 @@ class RemoteStore:
         return request
 
     def _send(self, request: urllib.request.Request, timeout: float | None, *, what: str) -> Response:
-        """Send with retries on transient failures; return a 2xx response read in full."""
+        """Send with retries on transient failures, all within ``timeout`` seconds from now;
+        return a 2xx response read in full."""
         timeout = self.timeout if timeout is None else timeout
-        if timeout <= 0:
-            raise QueryError("the timeout must be positive")
+        if not timeout > 0 or timeout == float("inf"):
+            raise QueryError("the timeout must be a positive number of seconds")
+        deadline = time.monotonic() + timeout
         url = request.full_url.split("?", 1)[0]
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             self.attempts = attempt
             try:
-                return self._once(request, timeout, url, what)
+                return self._once(request, timeout, deadline, url, what)
             except _Transient as transient:
-                if attempt == attempts:
+                wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                if attempt == attempts or time.monotonic() + wait >= deadline:
                     error = transient.error
                     note = f" ({attempt} attempts)" if attempt > 1 else ""
+                    if attempt < attempts:
+                        note += f" (no time left for another within {timeout:g} s)"
                     raise type(error)(f"{error}{note}") from None
-                self._sleep(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+                self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, request: urllib.request.Request, timeout: float, url: str, what: str) -> Response:
+    def _once(
+        self, request: urllib.request.Request, timeout: float, deadline: float, url: str, what: str
+    ) -> Response:
+        timed_out = QueryError(
+            f"{what} timed out after {timeout:g} s at {url} (a deadline for the whole call; not retried)"
+        )
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise timed_out
         try:
-            with self._opener.open(request, timeout=timeout) as raw:
-                body = raw.read()
+            with self._opener.open(request, timeout=left) as raw:
+                body = _read_body(raw, deadline)
                 self.server = raw.headers.get("Server", self.server)
                 return Response(raw.status, raw.headers, body)
+        except _Redirected as moved:
+            raise StoreError(
+                f"{url} answered with a redirect (HTTP {moved.code}) to {moved.location}: redirects are "
+                "not followed; give the final URL of the endpoint"
+            ) from None
         except urllib.error.HTTPError as exc:
             body = b""
             try:
@@ -728,12 +914,12 @@ class RemoteStore:
                 exc.close()
             self.server = exc.headers.get("Server", self.server) if exc.headers else self.server
             raise self._http_error(exc.code, body, url, what) from None
-        except TimeoutError as exc:
-            raise _Transient(QueryError(f"{what} timed out after {timeout:g} s at {url}")) from exc
+        except TimeoutError:
+            raise timed_out from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, TimeoutError | socket.timeout):
-                raise _Transient(QueryError(f"{what} timed out after {timeout:g} s at {url}")) from exc
+                raise timed_out from None
             if isinstance(reason, ConnectionError | OSError):
                 text = getattr(reason, "strerror", None) or str(reason)
                 raise _Transient(StoreError(f"cannot reach the SPARQL endpoint {url}: {text}")) from exc

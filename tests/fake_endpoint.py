@@ -26,6 +26,7 @@ class Reply:
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
     short: bool = False  # announce more bytes than sent, then close
+    trickle: float = 0.0  # seconds between each byte of the body (a slow, live server)
 
 
 @dataclass
@@ -101,8 +102,15 @@ class FakeEndpoint:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 try:
-                    self.wfile.write(reply.body)
-                    self.wfile.flush()
+                    if reply.trickle:
+                        for i in range(len(reply.body)):
+                            if outer._stop.wait(reply.trickle):
+                                break
+                            self.wfile.write(reply.body[i : i + 1])
+                            self.wfile.flush()
+                    else:
+                        self.wfile.write(reply.body)
+                        self.wfile.flush()
                 except OSError:
                     pass
                 self.close_connection = True

@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -334,15 +335,96 @@ def test_endpoint_down_is_retried_then_reported() -> None:
     assert store.sleeps == [0.01, 0.02, 0.04]  # exponential backoff, bounded in count
 
 
-def test_timeout_is_retried_then_reported() -> None:
+def test_timeout_is_not_retried() -> None:
+    """The server may still be running a timed-out query: it is sent once, never again."""
     got = _fails(
         [Reply(body=OK_JSON, delay=3)],
         QueryError,
-        r"timed out after 0.3 s .*\(3 attempts\)",
+        r"timed out after 0.3 s .*not retried",
         timeout=0.3,
         retries=2,
     )
-    assert len(got) == 3
+    assert len(got) == 1
+
+
+def test_timeout_is_a_deadline_for_the_whole_call() -> None:
+    """A live server sending its answer a byte every 0.1 s never idles past a per-read timeout;
+    the call still ends at its deadline."""
+    with FakeEndpoint([Reply(body=OK_JSON, trickle=0.1)]) as fake:
+        store = _store(fake.url, timeout=1.0, retries=3)
+        started = time.monotonic()
+        with pytest.raises(QueryError, match=r"timed out after 1 s"):
+            store.query("SELECT ?x WHERE { }")
+        took = time.monotonic() - started
+    assert len(OK_JSON) * 0.1 > 3  # the whole answer would take longer than the deadline
+    assert 0.9 < took < 1.6
+    assert len(fake.received) == 1
+
+
+def test_retries_stop_at_the_deadline() -> None:
+    """Transient failures are retried only while the deadline leaves time for the wait."""
+    reply = Reply(status=503, body=b"busy", content_type="text/plain", delay=0.2)
+    with FakeEndpoint([reply]) as fake:
+        store = RemoteStore(fake.url, timeout=1.0, retries=50, backoff=0.1, max_backoff=0.1, dataset=None)
+        started = time.monotonic()
+        with pytest.raises(
+            (StoreError, QueryError), match=r"unavailable \(HTTP 503\).*no time left|timed out after 1 s"
+        ):
+            store.query("ASK { }")
+        took = time.monotonic() - started
+    assert took < 1.5
+    assert 2 <= len(fake.received) < 10
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf"])
+def test_cli_refuses_a_timeout_that_is_no_deadline(timeout: str) -> None:
+    with FakeEndpoint([Reply(body=OK_JSON)]) as fake:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cmq_graph.cli",
+                "query",
+                "ASK { }",
+                "--endpoint",
+                fake.url,
+                "--timeout",
+                timeout,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "timeout" in done.stderr
+    assert fake.received == []
+
+
+def test_cli_timeout_is_the_whole_call() -> None:
+    with FakeEndpoint([Reply(body=OK_JSON, delay=30)]) as fake:
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cmq_graph.cli",
+                "query",
+                "ASK { }",
+                "--endpoint",
+                fake.url,
+                "--timeout",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        took = time.monotonic() - started
+    assert done.returncode != 0 and "timed out after 2 s" in done.stderr
+    assert len(fake.received) == 1
+    assert took < 8  # the interpreter's start-up included
 
 
 def test_per_call_timeout_overrides() -> None:
@@ -453,7 +535,72 @@ def test_update_is_not_a_query() -> None:
         _store("http://127.0.0.1:9/sparql").query("DROP ALL")
 
 
+# -- redirects -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("where", ["ftp://127.0.0.1/x", "other"])
+def test_redirects_are_never_followed(status: int, where: str) -> None:
+    with FakeEndpoint([Reply(body=OK_JSON)]) as other:
+        location = other.url if where == "other" else where
+        moved = Reply(status=status, body=b"moved", content_type="text/plain", headers={"Location": location})
+        with FakeEndpoint([moved]) as fake:
+            with pytest.raises(
+                StoreError, match=rf"redirect \(HTTP {status}\) to {location}: .*not followed"
+            ):
+                _store(fake.url, retries=3).query("ASK { }")
+            assert len(fake.received) == 1
+        assert other.received == []
+
+
+def test_redirect_is_not_followed_with_credentials_either() -> None:
+    with FakeEndpoint([Reply(body=OK_JSON)]) as other:
+        challenge = Reply(
+            status=401, body=b"", content_type="text/plain", headers={"WWW-Authenticate": 'Basic realm="x"'}
+        )
+        moved = Reply(status=307, body=b"", content_type="text/plain", headers={"Location": other.url})
+        with FakeEndpoint([challenge, moved]) as fake, pytest.raises(StoreError, match="not followed"):
+            _store(fake.url, credentials=Credentials("u", "p")).update("INSERT DATA { <urn:a> <urn:b> 1 }")
+        assert other.received == []
+
+
 # -- credentials ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://store.example/sparql", "http://192.0.2.7:8890/sparql", "http://[2001:db8::1]/sparql"],
+)
+def test_credentials_over_plain_http_refused_unless_loopback_or_allowed(url: str) -> None:
+    with pytest.raises(StoreError, match="plain http://") as info:
+        RemoteStore(url, credentials=Credentials("u", "pw-secret"))
+    assert "pw-secret" not in str(info.value)
+    RemoteStore(url, credentials=Credentials("u", "pw-secret"), allow_plain_http=True)
+    RemoteStore(url.replace("http://", "https://"), credentials=Credentials("u", "pw-secret"))
+    RemoteStore(url)  # no credentials: nothing to protect
+    with pytest.raises(StoreError, match="plain http://"):
+        RemoteStore(
+            url.replace("http://", "https://"),
+            update_endpoint=url,
+            credentials=Credentials("u", "pw-secret"),
+        )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.5.0.1", "localhost", "[::1]"])
+def test_credentials_over_loopback_http_allowed(host: str) -> None:
+    RemoteStore(f"http://{host}:8890/sparql", credentials=Credentials("u", "p"))
+
+
+def test_publish_refuses_plain_http_credentials_before_any_request(tmp_path: Path) -> None:
+    env = dict(os.environ, CMQ_GRAPH_USER="ana", CMQ_GRAPH_PASSWORD="pw-never-shown-42")
+    argv = [sys.executable, "-m", "cmq_graph.cli", "publish", "--endpoint", "http://192.0.2.7/sparql"]
+    done = subprocess.run(
+        [*argv, "--store", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert "plain http://" in done.stderr and "--allow-plain-http" in done.stderr
+    assert "pw-never-shown-42" not in done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_credentials_in_url_refused_without_echo() -> None:

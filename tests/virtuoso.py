@@ -184,6 +184,12 @@ class Virtuoso:
             raise RuntimeError(f"isql failed on {sql!r}: {out}")
         return out
 
+    def kill(self) -> None:
+        """``kill -9`` the server (no checkpoint, no clean exit): what a power cut does."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
     def stop(self) -> None:
         """Shut down cleanly (checkpoint and exit), else terminate, else kill; bounded in time."""
         if self.process.poll() is None:
@@ -262,6 +268,37 @@ def start(
         server.stop()
         out.close()
     raise RuntimeError(f"Virtuoso did not start after {attempts} attempts: {last_error}")
+
+
+def restart(server: Virtuoso, *, ready_timeout: float = 180) -> Virtuoso:
+    """Start again on the same database, ini and ports (after :meth:`Virtuoso.kill` or stop).
+
+    After a crash the server replays its transaction log before it answers: what it then holds is
+    what survived.
+    """
+    if server.process.poll() is None:
+        raise RuntimeError("the server is still running")
+    out = open(server.directory / "stdout.log", "ab")  # noqa: SIM115 - lives as long as the server
+    deadline = time.monotonic() + ready_timeout
+    while True:  # the ports may linger a moment after a kill
+        process = subprocess.Popen(
+            [server.process.args[0], "-f", "-c", str(server.directory / "virtuoso.ini")],
+            cwd=server.directory,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        again = Virtuoso(server.directory, server.sql_port, server.http_port, process)
+        while time.monotonic() < deadline and process.poll() is None:
+            if _ready(again.sparql):
+                return again
+            time.sleep(0.5)
+        if time.monotonic() >= deadline:
+            again.stop()
+            raise RuntimeError(f"Virtuoso did not restart; log:\n{again.log_tail()}")
+        time.sleep(1)
 
 
 @contextlib.contextmanager
