@@ -1,0 +1,268 @@
+"""``cmq-graph serve``: a read-only SPARQL 1.1 Protocol service over the store, with a query page.
+
+An ASGI application (Starlette, served by uvicorn) that reads the protocol, chooses the format
+and hands the query to a pool of killable worker processes (:mod:`.pool`), which serialise the
+answer with Oxigraph. Paths that are not the endpoint, the query page or its assets are the
+linked-data resources of :mod:`.resources`, answered through one hook.
+
+Why this design (numbers in ``benchmarks/README.md``): ``oxigraph serve-read-only`` is faster on
+small lookups but starts a thread per connection and dies under sustained connection-per-request
+load, cannot follow the store's ``current`` link to a new build, and a proxy in front of it costs
+as much as serving the query ourselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import socket
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib.term import Node
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Route
+
+from ..errors import QueryError
+from ..namespaces import PREFIXES
+from ..remote import query_form, tokens
+from ..store import QueryResult, to_oxigraph, to_rdflib
+from . import protocol, query_page
+from .pool import QueryPool
+from .protocol import ProtocolError
+from .worker import Answer, Job
+
+STATIC = Path(__file__).parent / "static"
+TRUNCATED_HEADER = "X-CMQ-Truncated"
+
+
+@dataclass
+class Settings:
+    """The service's limits; the defaults suit a laptop and a small public host."""
+
+    root: Path
+    timeout: float = 30.0  # seconds of running per query, then its worker is killed
+    max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
+    max_bytes: int = 64 * 1024 * 1024  # bytes per answer before serialisation to the asked format
+    max_request: int = 1024 * 1024  # bytes of a request body or query string
+    workers: int = 2  # query worker processes (one per core)
+    queue_timeout: float = 30.0  # seconds a query may wait for a free worker
+
+
+def _problem(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A 4xx/5xx answer: one plain-text line saying what is wrong."""
+    return Response(message + "\n", status, headers=dict(headers or {}), media_type="text/plain")
+
+
+class PoolStore:
+    """A ``GraphStore`` over the service's workers, for the resources hook (run in a thread).
+
+    Its queries have the service's time limit and see the live build, as the endpoint's do.
+    """
+
+    def __init__(self, pool: QueryPool, loop: asyncio.AbstractEventLoop, settings: Settings):
+        self._pool, self._loop, self._settings = pool, loop, settings
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None, *,
+              timeout: float | None = None) -> QueryResult:
+        limit = min(timeout or self._settings.timeout, self._settings.timeout)
+        subs = {k: to_oxigraph(v) for k, v in (bindings or {}).items()}
+        job = Job(sparql, substitutions=subs, lines_only=True, max_rows=self._settings.max_rows,
+                  max_bytes=self._settings.max_bytes, union=not _has_from(sparql))
+        answer = asyncio.run_coroutine_threadsafe(self._pool.run(job, limit), self._loop).result()
+        if answer.status != 200:
+            raise QueryError(answer.error)
+        return lines_to_result(answer)
+
+    def close(self) -> None:
+        pass
+
+
+def lines_to_result(answer: Answer) -> QueryResult:
+    """A worker's TSV / N-Triples answer as a ``QueryResult`` of rdflib terms."""
+    if answer.kind == "ask":
+        return QueryResult("ask", boolean=answer.body.strip() == b"true")
+    if answer.kind == "select":
+        parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.TSV)
+        variables = [v.value for v in parsed.variables]
+        rows = [tuple(to_rdflib(s[v]) for v in variables) for s in parsed]
+        return QueryResult("select", variables=variables, rows=rows)
+    from rdflib import Graph
+
+    graph = Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES):
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+    return QueryResult("graph", graph=graph)
+
+
+def _has_from(sparql: str) -> bool:
+    return any(t.keyword() == "FROM" for t in tokens(sparql))
+
+
+class Service:
+    """The endpoint's handlers, holding the settings and the worker pool."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.pool = QueryPool(settings.root, PREFIXES, size=settings.workers,
+                              queue_timeout=settings.queue_timeout)
+        self.store: PoolStore | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        await self.pool.start()
+        self.store = PoolStore(self.pool, asyncio.get_running_loop(), self.settings)
+        try:
+            yield
+        finally:
+            await self.pool.close()
+
+    async def sparql(self, request: Request) -> Response:
+        try:
+            body = await self._body(request)
+            if len(request.url.query) > self.settings.max_request:
+                raise ProtocolError(413, f"the query string is over {self.settings.max_request} bytes")
+            req = protocol.read(request.method, request.url.query,
+                                request.headers.get("content-type"), body)
+            accept = request.headers.get("accept")
+            if req.query is None:
+                return self._description(request, accept, req.format)
+            results, graph = protocol.negotiate(accept, req.format)
+            if results is None and graph is None:
+                raise ProtocolError(406, f"none of the accepted media types ({accept}) is served; "
+                                    "see the service description for the formats")
+            toks = tokens(req.query)
+            if query_form(toks) == "UPDATE":
+                raise ProtocolError(403, "this endpoint is read-only: SPARQL Update is refused")
+        except ProtocolError as exc:
+            headers = {"Allow": "GET, POST, OPTIONS"} if exc.status == 405 else None
+            return _problem(exc.status, str(exc), headers)
+        s = self.settings
+        job = Job(req.query, results, graph, req.default_graphs, req.named_graphs, s.max_rows,
+                  s.max_bytes, union=not any(t.keyword() == "FROM" for t in toks))
+        answer = await self.pool.run(job, s.timeout)
+        if answer.status != 200:
+            return _problem(answer.status, answer.error)
+        headers = {"Vary": "Accept"}
+        if answer.truncated:
+            headers[TRUNCATED_HEADER] = str(s.max_rows)
+        return Response(answer.body, 200, headers=headers, media_type=answer.media_type)
+
+    async def _body(self, request: Request) -> bytes:
+        if request.method != "POST":
+            return b""
+        limit = self.settings.max_request
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(413, f"the request body is over {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _description(self, request: Request, accept: str | None, fmt: str | None) -> Response:
+        if fmt is None and protocol.wants_html(accept):
+            return HTMLResponse(query_page.render(endpoint="sparql", static="static/"))
+        _results, graph = protocol.negotiate(accept, fmt)
+        if graph is None:
+            graph = "TURTLE"
+        endpoint = str(request.url.replace(query="", fragment=""))
+        turtle = protocol.service_description(endpoint, PREFIXES, max_rows=self.settings.max_rows,
+                                              timeout=self.settings.timeout)
+        rdf = getattr(ox.RdfFormat, graph)
+        body = ox.serialize(ox.parse(turtle, format=ox.RdfFormat.TURTLE), format=rdf,
+                            prefixes={"sd": "http://www.w3.org/ns/sparql-service-description#"})
+        return Response(body, 200, headers={"Vary": "Accept"}, media_type=rdf.media_type)
+
+    async def query_page(self, request: Request) -> Response:
+        return HTMLResponse(query_page.render(endpoint="sparql", static="static/"))
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            return _problem(404, f"no such file: /static/{name}")
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+    async def resource(self, request: Request) -> Response:
+        """Any other GET path: a linked-data resource (``cmq_graph.web.resources``), else 404."""
+        if request.method not in ("GET", "HEAD"):
+            return _problem(405, f"method {request.method} is not allowed here: use GET",
+                            {"Allow": "GET, HEAD"})
+        hook = _resource_hook()
+        if hook is None:
+            return _problem(404, f"no resource at {request.url.path}")
+        status, headers, body = await run_in_threadpool(
+            hook, self.store, request.url.path, request.headers.get("accept", ""),
+            dict(request.query_params),
+        )
+        return Response(body, status, headers=headers)
+
+
+def _resource_hook() -> Callable[..., tuple[int, dict[str, str], bytes]] | None:
+    try:
+        module = importlib.import_module("cmq_graph.web.resources")
+    except ModuleNotFoundError as exc:
+        if exc.name == "cmq_graph.web.resources":
+            return None
+        raise
+    return getattr(module, "resource_response", None)
+
+
+def app(settings: Settings) -> Starlette:
+    """The ASGI application for ``settings``."""
+    service = Service(settings)
+    routes = [
+        Route("/sparql", service.sparql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+              name="sparql"),
+        Route("/query", service.query_page, methods=["GET"], name="query"),
+        Route("/static/{name}", service.static, methods=["GET"]),
+        Route("/{path:path}", service.resource, methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                             allow_headers=["*"], expose_headers=[TRUNCATED_HEADER], max_age=86400)]
+    application = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan)
+    application.state.service = service
+    return application
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
+          say: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted; says the endpoint's and the page's address once listening."""
+    import uvicorn
+
+    sock = listen(host, port)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{bound}"
+    config = uvicorn.Config(app(settings), loop="uvloop", http="httptools", log_level="warning",
+                            lifespan="on", access_log=False, backlog=2048, timeout_keep_alive=5)
+    server = uvicorn.Server(config)
+    (say or (lambda m: print(m, flush=True, file=sys.stdout)))(
+        f"cmq-graph serve: SPARQL endpoint {base}/sparql — query page {base}/query"
+    )
+    server.run(sockets=[sock])
