@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Virtuoso (remote-endpoint tests) and Chromium (map tests).
+# Debian packages the tests need: Virtuoso (remote-endpoint tests), Chromium (map and query-page
+# tests) and Raptor's rapper (an independent parser of what `serve` answers).
 # Installs only what is missing; needs root (CI runs as root) or sudo.
 set -euo pipefail
 need=()
 command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v rapper >/dev/null 2>&1 || need+=(raptor2-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
