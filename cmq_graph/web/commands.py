@@ -17,7 +17,8 @@ def _serve(args: argparse.Namespace) -> int:
     if current_generation(root) is None:
         raise StoreError(f"no graph at {root}: run `cmq-graph build` first")
     settings = Settings(root=root, timeout=args.timeout, max_rows=args.max_rows,
-                        workers=args.workers, max_request=args.max_request)
+                        workers=args.workers, max_request=args.max_request,
+                        http_processes=args.http_processes)
     try:
         serve(settings, args.host, args.port)
     except OSError as exc:
@@ -46,4 +47,6 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
                    help="bytes of a request body or query string (default 1 MiB)")
     p.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2),
                    help="query worker processes (default: one per core, at least 2)")
+    p.add_argument("--http-processes", type=int, default=1,
+                   help="processes reading HTTP, each with its own workers (default 1)")
     p.set_defaults(func=_serve)

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
+import json
+import os
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -54,7 +58,8 @@ class Settings:
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per answer
     max_bytes: int = 64 * 1024 * 1024  # bytes per answer before serialisation to the asked format
     max_request: int = 1024 * 1024  # bytes of a request body or query string
-    workers: int = 2  # query worker processes (one per core)
+    workers: int = 2  # query worker processes (one per core), per HTTP process
+    http_processes: int = 1  # processes reading HTTP (uvicorn workers sharing the socket)
     queue_timeout: float = 30.0  # seconds a query may wait for a free worker
 
 
@@ -106,8 +111,18 @@ def lines_to_result(answer: Answer) -> QueryResult:
     return QueryResult("graph", graph=graph)
 
 
+# Cheap tests first: the tokenizer runs only on a query that holds one of these words at all.
+_MAYBE_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+_MAYBE_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\b", re.IGNORECASE)
+
+
 def _has_from(sparql: str) -> bool:
-    return any(t.keyword() == "FROM" for t in tokens(sparql))
+    """Whether the query names its dataset (FROM / FROM NAMED outside strings, IRIs and comments)."""
+    return bool(_MAYBE_FROM.search(sparql)) and any(t.keyword() == "FROM" for t in tokens(sparql))
+
+
+def _is_update(sparql: str) -> bool:
+    return bool(_MAYBE_UPDATE.search(sparql)) and query_form(tokens(sparql)) == "UPDATE"
 
 
 class Service:
@@ -142,15 +157,14 @@ class Service:
             if results is None and graph is None:
                 raise ProtocolError(406, f"none of the accepted media types ({accept}) is served; "
                                     "see the service description for the formats")
-            toks = tokens(req.query)
-            if query_form(toks) == "UPDATE":
+            if _is_update(req.query):
                 raise ProtocolError(403, "this endpoint is read-only: SPARQL Update is refused")
         except ProtocolError as exc:
             headers = {"Allow": "GET, POST, OPTIONS"} if exc.status == 405 else None
             return _problem(exc.status, str(exc), headers)
         s = self.settings
         job = Job(req.query, results, graph, req.default_graphs, req.named_graphs, s.max_rows,
-                  s.max_bytes, union=not any(t.keyword() == "FROM" for t in toks))
+                  s.max_bytes, union=not _has_from(req.query))
         answer = await self.pool.run(job, s.timeout)
         if answer.status != 200:
             return _problem(answer.status, answer.error)
@@ -240,6 +254,16 @@ def app(settings: Settings) -> Starlette:
     return application
 
 
+_SETTINGS_ENV = "CMQ_GRAPH_SERVE_SETTINGS"
+
+
+def app_from_env() -> Starlette:
+    """The application for an HTTP process started by uvicorn's supervisor (settings in the env)."""
+    raw = json.loads(os.environ[_SETTINGS_ENV])
+    raw["root"] = Path(raw["root"])
+    return app(Settings(**raw))
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port`` (port 0: a free one)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -259,10 +283,17 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{bound}"
-    config = uvicorn.Config(app(settings), loop="uvloop", http="httptools", log_level="warning",
-                            lifespan="on", access_log=False, backlog=2048, timeout_keep_alive=5)
-    server = uvicorn.Server(config)
+    options = {"loop": "uvloop", "http": "httptools", "log_level": "warning", "lifespan": "on",
+               "access_log": False, "backlog": 2048, "timeout_keep_alive": 5}
     (say or (lambda m: print(m, flush=True, file=sys.stdout)))(
         f"cmq-graph serve: SPARQL endpoint {base}/sparql — query page {base}/query"
     )
-    server.run(sockets=[sock])
+    if settings.http_processes <= 1:
+        uvicorn.Server(uvicorn.Config(app(settings), **options)).run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[_SETTINGS_ENV] = json.dumps({**dataclasses.asdict(settings), "root": str(settings.root)})
+    config = uvicorn.Config("cmq_graph.web.server:app_from_env", factory=True,
+                            workers=settings.http_processes, **options)
+    Multiprocess(config, sockets=[sock]).run()
