@@ -107,9 +107,10 @@ def _script_json(value: object) -> str:
             .replace("&", "\\u0026"))
 
 
-def render(endpoint: str = "sparql", static: str = "static/", timeout: float | None = None) -> str:
-    """The page's HTML, for an endpoint URL (relative to the page or absolute)."""
-    queries = catalog.catalogue()
+def render(endpoint: str = "sparql", static: str = "static/", timeout: float | None = None,
+           queries: dict[str, catalog.CatalogQuery] | None = None) -> str:
+    """The page's HTML, for an endpoint URL (relative to the page or absolute) and a catalogue."""
+    queries = catalog.catalogue() if queries is None else queries
     items, data = [], {}
     for name, q in sorted(queries.items(), key=lambda kv: kv[1].title.lower()):
         data[name] = {"title": q.title, "query": example(q)}
