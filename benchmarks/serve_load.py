@@ -49,7 +49,7 @@ from cmq_graph.store import EmbeddedStore, current_generation
 
 RESULTS = Path(__file__).parent / "results"
 PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
-ACCEPT = "application/sparql-results+json"
+ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"  # catalogue has CONSTRUCTs
 
 
 @dataclass
@@ -131,7 +131,8 @@ def start_virtuoso(store: Path):
         try:
             virtuoso_engine.load_and_open({"virtuoso": {"sparql": v.sparql}, "store_root": str(store)})
             url = urllib.parse.urlsplit(v.sparql)
-            server = Server("virtuoso", url.hostname or "127.0.0.1", url.port or 80, url.path, v.proc.pid)
+            server = Server("virtuoso", url.hostname or "127.0.0.1", url.port or 80, url.path,
+                            v.process.pid)
             wait_ready(server)
             yield server
         finally:
@@ -212,9 +213,22 @@ def threads_and_rss(pid: int) -> tuple[int, int]:
     return threads, rss
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) spent so far by the living processes under ``pid``."""
+    total = 0.0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def load(server: Server, queries: list[str], clients: int, duration: float, keep_alive: bool,
          sample: bool = False) -> dict[str, Any]:
     ctx = mp.get_context("fork")
+    cpu_before = tree_cpu(server.pid)
     pipes, procs = [], []
     for i in range(clients):
         parent, child = ctx.Pipe(duplex=False)
@@ -240,6 +254,7 @@ def load(server: Server, queries: list[str], clients: int, duration: float, keep
             errors[k] = errors.get(k, 0) + v
     for p in procs:
         p.join()
+    cpu = tree_cpu(server.pid) - cpu_before
     latencies.sort()
 
     def pct(q: float) -> float | None:
@@ -250,7 +265,9 @@ def load(server: Server, queries: list[str], clients: int, duration: float, keep
     result = {"server": server.name, "clients": clients, "seconds": duration, "keep_alive": keep_alive,
               "answers": len(latencies), "qps": round(len(latencies) / duration, 1),
               "p50_ms": pct(0.50), "p99_ms": pct(0.99), "errors": errors,
-              "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None}
+              "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
+              # The server's own CPU per answer: what load on a shared machine does not blur.
+              "server_cpu_ms_per_answer": round(cpu * 1000 / len(latencies), 3) if latencies else None}
     if sample:
         result["samples"] = samples
     return result
@@ -293,14 +310,20 @@ def catalogue_mix(store: Path, cap: float) -> tuple[list[str], list[dict[str, An
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| mix | server | clients | conn | q/s | p50 ms | p99 ms | errors |",
-             "|---|---|---:|---|---:|---:|---:|---|"]
+    lines = ["| mix | server | clients | conn | q/s | p50 ms | p99 ms | server CPU ms/answer | errors |",
+             "|---|---|---:|---|---:|---:|---:|---:|---|"]
     for r in results:
         errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "0"
         lines.append(f"| {r['mix']} | {r['server']} | {r['clients']} | "
                      f"{'keep-alive' if r['keep_alive'] else 'per request'} | {r['qps']} | {r['p50_ms']} | "
-                     f"{r['p99_ms']} | {errs} |")
+                     f"{r['p99_ms']} | {r['server_cpu_ms_per_answer']} | {errs} |")
     return "\n".join(lines)
+
+
+def save(out: Path, report: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    """Write what is measured so far (a long run that fails later keeps its numbers)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**report, "results": results}, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
                     r["mix"] = mix
                     results.append(r)
                     print(table([r]).splitlines()[-1], flush=True)
+                    save(args.out, report, results)
     report["results"] = results
     for name in args.sustained_servers if args.sustained else []:
         with starters[name]() as server:

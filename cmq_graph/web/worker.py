@@ -110,7 +110,7 @@ def run(store: ox.Store, job: Job, prefixes: dict[str, str]) -> Answer:
         answer = store.query(job.query, **kwargs)
     except SyntaxError as exc:
         return Answer(400, error=f"SPARQL syntax error: {exc}")
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:
         return Answer(400, error=f"bad query: {exc}")
     try:
         if isinstance(answer, ox.QueryBoolean):
