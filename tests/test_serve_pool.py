@@ -93,3 +93,33 @@ def test_capped_lines_keeps_whole_lines():
 ])
 def test_negotiation(accept, fmt, expected):
     assert protocol.negotiate(accept, fmt) == expected
+
+
+def test_a_materialised_union_is_read_as_the_default_graph(tmp_path):
+    """Where the build wrote the union into the default graph (each triple once), the workers
+    read it rather than Oxigraph's union, which repeats a triple per source stating it."""
+    import pyoxigraph as ox
+
+    from cmq_graph.store import activate, write_generation
+
+    a, p, b = ox.NamedNode("https://example.org/a"), ox.NamedNode("https://example.org/p"), ox.Literal("b")
+    g1, g2 = ox.NamedNode("https://example.org/g1"), ox.NamedNode("https://example.org/g2")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for quads, expected in [([ox.Quad(a, p, b, g1), ox.Quad(a, p, b, g2)], "2"),
+                            ([ox.Quad(a, p, b, g1), ox.Quad(a, p, b, g2), ox.Quad(a, p, b)], "1")]:
+        root = tmp_path / f"store-{expected}"
+        activate(root, write_generation(root, quads))
+        loop = asyncio.new_event_loop()
+        pool = QueryPool(root, PREFIXES, size=1)
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        asyncio.run_coroutine_threadsafe(pool.start(), loop).result()
+        try:
+            store = PoolStore(pool, loop, Settings(root=root))
+            assert str(store.query(count).rows[0][0]) == expected
+            # GRAPH ?g still reads the sources.
+            assert len(store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows) == 2
+        finally:
+            asyncio.run_coroutine_threadsafe(pool.close(), loop).result()
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)

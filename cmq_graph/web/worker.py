@@ -95,14 +95,18 @@ class CappedLines:
         return data
 
 
-def run(store: ox.Store, job: Job, prefixes: dict[str, str]) -> Answer:
-    """Run ``job`` on ``store`` (``prefixes`` predeclared) and serialise its answer."""
+def run(store: ox.Store, job: Job, prefixes: dict[str, str], union_materialised: bool = False) -> Answer:
+    """Run ``job`` on ``store`` (``prefixes`` predeclared) and serialise its answer.
+
+    The default graph is the union of the named graphs, as in the embedded store: read from the
+    default graph where the build wrote it there (each triple once), else Oxigraph's union.
+    """
     kwargs: dict[str, object] = {"prefixes": prefixes}
     if job.default_graphs is not None or job.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or []]
         if job.named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-    elif job.union:
+    elif job.union and not union_materialised:
         kwargs["use_default_graph_as_union"] = True
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.substitutions.items()}
@@ -174,36 +178,76 @@ def live_generation(root: Path) -> str | None:
         target = os.readlink(root / "current")
     except OSError:
         return None
-    return os.path.normpath(os.path.join(root, target))
+    return os.path.realpath(os.path.join(root, target))
+
+
+def has_union(store: ox.Store) -> bool:
+    """Whether the build wrote the union of the named graphs into the default graph."""
+    return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None
+
+
+class _Live:
+    """The generation a worker has open, re-opened when ``current`` moves. Where the store offers
+    leases (``cmq_graph.store.lease_current``), the generation is leased while open, so that a
+    build does not delete it under a running query."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.opened: str | None = None
+        self.store: ox.Store | None = None
+        self.union_materialised = False
+        self._lease: object | None = None
+        try:
+            from .. import store as store_module
+
+            self._lease_current = getattr(store_module, "lease_current", None)
+        except ImportError:
+            self._lease_current = None
+
+    def get(self) -> ox.Store | None:
+        gen = live_generation(self.root)
+        if gen is None:
+            return None
+        if gen != self.opened:
+            self.store, self.opened = None, None
+            lease = self._lease_current(self.root) if self._lease_current else None
+            if lease is not None:
+                gen = os.path.realpath(lease.generation)  # type: ignore[attr-defined]
+            self.store = ox.Store.read_only(gen)
+            self.opened = gen
+            self.union_materialised = has_union(self.store)
+            old, self._lease = self._lease, lease
+            if old is not None:
+                old.release()  # type: ignore[attr-defined]
+        return self.store
 
 
 def main(conn: Connection, root: str, prefixes: dict[str, str]) -> None:
     """The worker's loop: a Job in, an Answer out, until the pipe closes.
 
-    Started by the spawn method and importing only pyoxigraph, so that a replacement for a
-    killed worker is ready in a fraction of a second.
+    Forked from a server that has imported this module (and pyoxigraph, cmq_graph.store), so a
+    replacement for a killed worker is ready in milliseconds.
     """
-    store: ox.Store | None = None
-    opened: str | None = None
+    live = _Live(Path(root))
     while True:
         try:
             job: Job = conn.recv()
         except (EOFError, OSError):
             return
-        gen = live_generation(Path(root))
         try:
-            if gen is None:
+            store = live.get()
+            if store is None:
                 reply = Answer(503, error=f"no graph at {root}: run `cmq-graph build` first")
             else:
-                if gen != opened:
-                    store = None
-                    store = ox.Store.read_only(gen)
-                    opened = gen
-                reply = run(store, job, prefixes)  # type: ignore[arg-type]
+                reply = run(store, job, prefixes, live.union_materialised)
         except OSError as exc:
-            store, opened = None, None
+            live.opened = None
             reply = Answer(503, error=f"cannot read the store: {exc}")
         except Exception as exc:  # a bug must answer 500, not leave the server without a worker
-            reply = Answer(500, error=f"internal error: {type(exc).__name__}: {exc}")
-        reply.generation = opened or ""
+            live.opened = None
+            if type(exc).__name__ == "StoreError":  # no live generation to lease
+                reply = Answer(503, error=str(exc))
+            else:
+                reply = Answer(500, error=f"internal error: {type(exc).__name__}: {exc}")
+        reply.generation = live.opened or ""
         conn.send(reply)
