@@ -5,10 +5,12 @@ and hands the query to a pool of killable worker processes (:mod:`.pool`), which
 answer with Oxigraph. Paths that are not the endpoint, the query page or its assets are the
 linked-data resources of :mod:`.resources`, answered through one hook.
 
-Why this design (numbers in ``benchmarks/README.md``): ``oxigraph serve-read-only`` is faster on
-small lookups but starts a thread per connection and dies under sustained connection-per-request
-load, cannot follow the store's ``current`` link to a new build, and a proxy in front of it costs
-as much as serving the query ourselves.
+Why this design (numbers in ``benchmarks/README.md``, "The SPARQL endpoint"): ``oxigraph
+serve-read-only`` spends less CPU per small query, but starts a thread per connection and fails
+under sustained connection-per-request load, and follows no ``current`` link to a new build; a
+proxy in front of it would add the same process hop as our workers (HTTP process -> engine ->
+HTTP process) and a restart of it at each build. Our workers give a real stop (SIGKILL) and
+pick up a build per query. The hot path (GET/POST with a query) skips Starlette's layers.
 """
 
 from __future__ import annotations
