@@ -26,11 +26,11 @@ class Served:
     def workers(self) -> list[int]:
         """Pids of the query workers: the children of the server's forkserver process."""
         procs = descendants(self.proc.pid)
-        servers = {p for p in procs if _ppid(p) == self.proc.pid and "forkserver" in _cmdline(p)}
+        servers = {p for p in procs if _ppid(p) == self.proc.pid and "forkserver" in cmdline(p)}
         return [p for p in procs if _ppid(p) in servers]
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from serve_helpers import Served, cpu_seconds, serve, tree_cpu
+from serve_helpers import Served, cmdline, cpu_seconds, descendants, serve, tree_cpu
 
 from cmq_graph import paths
 from cmq_graph.build import build
@@ -390,3 +390,14 @@ def test_query_page_and_its_assets_are_served(served):
     data = json.loads(embedded_json.split("</script>")[0])
     assert "campus-members" in data["queries"]
     assert data["prefixes"]["cmq"] == "https://w3id.org/cmq/def#"
+
+
+def test_several_http_processes_share_the_port(store_root, embedded):
+    """--http-processes 2: uvicorn's supervisor runs two HTTP processes, each with its workers."""
+    with serve(store_root, "--http-processes", "2", "--workers", "1") as s:
+        for _ in range(6):
+            status, _h, body = post_form(s, CAMPUSES)
+            assert status == 200 and rows_json(body) == expected_rows(embedded, CAMPUSES)
+        http = [p for p in descendants(s.proc.pid) if "forkserver" not in cmdline(p)
+                and "resource_tracker" not in cmdline(p)]
+        assert len(http) >= 2, http
