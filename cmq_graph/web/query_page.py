@@ -15,7 +15,7 @@ from rdflib.term import Node
 
 from .. import catalog
 from ..errors import QueryError
-from ..namespaces import PREFIXES
+from ..namespaces import BASE, PREFIXES
 from ..remote import bind_values, tokens
 
 _PAGE = """<!DOCTYPE html>
@@ -54,6 +54,7 @@ main {{ flex: 1; min-width: 0; padding: 0.5rem; }}
 (function () {{
   var endpoint = new URL({endpoint_js}, document.baseURI).href;
   var examples = JSON.parse(document.getElementById("cmq-examples").textContent);
+  if (examples.localBase) {{ examples.localBase = new URL(examples.localBase, document.baseURI).href; }}
   var yasgui = new Yasgui(document.getElementById("yasgui"), {{
     requestConfig: {{ endpoint: endpoint, method: "POST" }},
     copyEndpointOnNewTab: true,
@@ -65,6 +66,16 @@ main {{ flex: 1; min-width: 0; padding: 0.5rem; }}
     yasr: {{ prefixes: examples.prefixes }}
   }});
   window.cmqYasgui = yasgui;
+  // Our IRIs resolve on the host serving this page: a link to one opens its page here.
+  if (examples.localBase) {{
+    document.addEventListener("click", function (e) {{
+      var a = e.target.closest ? e.target.closest("a[href]") : null;
+      var href = a ? a.getAttribute("href") : "";
+      if (href && href.indexOf(examples.base) === 0) {{
+        a.setAttribute("href", new URL(href.slice(examples.base.length), examples.localBase).href);
+      }}
+    }}, true);
+  }}
   window.cmqOpen = function (name) {{
     var ex = examples.queries[name];
     var tab = yasgui.addTab(true, {{ name: ex.title }});
@@ -108,8 +119,12 @@ def _script_json(value: object) -> str:
 
 
 def render(endpoint: str = "sparql", static: str = "static/", timeout: float | None = None,
-           queries: dict[str, catalog.CatalogQuery] | None = None) -> str:
-    """The page's HTML, for an endpoint URL (relative to the page or absolute) and a catalogue."""
+           queries: dict[str, catalog.CatalogQuery] | None = None, local_base: str | None = "./") -> str:
+    """The page's HTML, for an endpoint URL (relative to the page or absolute) and a catalogue.
+
+    ``local_base``: where our IRIs (``BASE`` + path) resolve, relative to the page; a link to one
+    in the results opens there (``serve`` answers them); None leaves the links as they are.
+    """
     queries = catalog.catalogue() if queries is None else queries
     items, data = [], {}
     for name, q in sorted(queries.items(), key=lambda kv: kv[1].title.lower()):
@@ -123,7 +138,8 @@ def render(endpoint: str = "sparql", static: str = "static/", timeout: float | N
             f'<li><button type="button" data-query="{escape(name)}">{escape(q.title)}</button>'
             f'{f"<p>{escape(description)}</p>" if description else ""}{params}</li>'
         )
-    examples = {"prologue": _prologue(), "prefixes": dict(PREFIXES), "queries": data}
+    examples = {"prologue": _prologue(), "prefixes": dict(PREFIXES), "queries": data, "base": BASE,
+                "localBase": local_base}
     note = f"{timeout:g} s par requête" if timeout else "requêtes limitées en temps et en taille"
     return _PAGE.format(
         static=escape(static), endpoint=escape(endpoint), endpoint_js=_script_json(endpoint),
