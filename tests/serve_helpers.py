@@ -26,7 +26,7 @@ class Served:
     def workers(self) -> list[int]:
         """Pids of the query workers: the children of the server's forkserver process."""
         procs = descendants(self.proc.pid)
-        servers = {p for p in procs if _ppid(p) == self.proc.pid and "forkserver" in cmdline(p)}
+        servers = {p for p in procs if "forkserver" in cmdline(p) and "forkserver" not in cmdline(_ppid(p))}
         return [p for p in procs if _ppid(p) in servers]
 
 

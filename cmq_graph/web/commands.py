@@ -21,7 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
                         http_processes=args.http_processes)
     try:
         serve(settings, args.host, args.port)
-    except OSError as exc:
+    except OSError as exc:  # the address is in use or not ours
         raise StoreError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     return 0
 

@@ -1,6 +1,6 @@
 """``cmq-graph serve``: a read-only SPARQL 1.1 Protocol service over the store, with a query page.
 
-An ASGI application (Starlette, served by uvicorn) that reads the protocol, chooses the format
+An ASGI application (Starlette, served by Granian) that reads the protocol, chooses the format
 and hands the query to a pool of killable worker processes (:mod:`.pool`), which serialise the
 answer with Oxigraph. Paths that are not the endpoint, the query page or its assets are the
 linked-data resources of :mod:`.resources`, answered through one hook.
@@ -61,7 +61,7 @@ class Settings:
     max_bytes: int = 64 * 1024 * 1024  # bytes per answer before serialisation to the asked format
     max_request: int = 1024 * 1024  # bytes of a request body or query string
     workers: int = 2  # query worker processes (one per core), per HTTP process
-    http_processes: int = 1  # processes reading HTTP (uvicorn workers sharing the socket)
+    http_processes: int = 1  # processes reading HTTP (Granian workers sharing the port)
     queue_timeout: float = 30.0  # seconds a query may wait for a free worker
 
 
@@ -169,6 +169,8 @@ class Service:
                 request.headers.get("accept"), body)
         except _NoQuery as none:
             return self._description(request, request.headers.get("accept"), none.format)
+        except ProtocolError as exc:
+            return _problem(exc.status, str(exc))
         return Response(payload, status, headers=headers)
 
     async def answer(self, method: str, query_string: str, content_type: str | None,
@@ -229,9 +231,6 @@ class Service:
         if method != "POST":
             return b""
         limit = self.settings.max_request
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ProtocolError(413, f"the request body is over {limit} bytes")
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -239,25 +238,30 @@ class Service:
                 raise ProtocolError(400, "the client left before sending its request")
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
-                raise ProtocolError(413, f"the request body is over {limit} bytes")
-            chunks.append(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > 16 * limit:
+                break  # answer now; a client still sending sees the connection close
             more = message.get("more_body", False)
+        if size > limit:
+            # Read (up to 16x the limit) before answering, so that a client that sends its whole
+            # body before reading gets the 413 rather than a broken pipe.
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
         return b"".join(chunks)
 
     async def _body(self, request: Request) -> bytes:
         if request.method != "POST":
             return b""
         limit = self.settings.max_request
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise ProtocolError(413, f"the request body is over {limit} bytes")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
-                raise ProtocolError(413, f"the request body is over {limit} bytes")
-            chunks.append(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > 16 * limit:
+                break
+        if size > limit:  # read first, as in _raw_body
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
         return b"".join(chunks)
 
     def _description(self, request: Request, accept: str | None, fmt: str | None) -> Response:
@@ -337,7 +341,7 @@ _SETTINGS_ENV = "CMQ_GRAPH_SERVE_SETTINGS"
 
 
 def app_from_env() -> Callable:
-    """The application for an HTTP process started by uvicorn's supervisor (settings in the env)."""
+    """The application of one HTTP process (Granian imports it; the settings are in the env)."""
     raw = json.loads(os.environ[_SETTINGS_ENV])
     raw["root"] = Path(raw["root"])
     return app(Settings(**raw))
@@ -355,24 +359,23 @@ def listen(host: str, port: int) -> socket.socket:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
           say: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted; says the endpoint's and the page's address once listening."""
-    import uvicorn
+    """Serve until interrupted; says the endpoint's and the page's address first.
 
-    sock = listen(host, port)
+    Granian (a Rust HTTP server running the ASGI application) reads HTTP: under load it spends
+    less CPU per request than uvicorn, and its I/O threads keep their share of a busy machine
+    (benchmarks/README.md). Each of its ``http_processes`` processes has its own query workers.
+    """
+    from granian.server import Server as Granian
+
+    sock = listen(host, port)  # the address is checked, and port 0 becomes a free port
     bound = sock.getsockname()[1]
+    sock.close()  # Granian binds it again in each of its processes (SO_REUSEPORT)
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{bound}"
-    options = {"loop": "uvloop", "http": "httptools", "log_level": "warning", "lifespan": "on",
-               "access_log": False, "backlog": 2048, "timeout_keep_alive": 5}
+    os.environ[_SETTINGS_ENV] = json.dumps({**dataclasses.asdict(settings), "root": str(settings.root)})
     (say or (lambda m: print(m, flush=True, file=sys.stdout)))(
         f"cmq-graph serve: SPARQL endpoint {base}/sparql — query page {base}/query"
     )
-    if settings.http_processes <= 1:
-        uvicorn.Server(uvicorn.Config(app(settings), **options)).run(sockets=[sock])
-        return
-    from uvicorn.supervisors import Multiprocess
-
-    os.environ[_SETTINGS_ENV] = json.dumps({**dataclasses.asdict(settings), "root": str(settings.root)})
-    config = uvicorn.Config("cmq_graph.web.server:app_from_env", factory=True,
-                            workers=settings.http_processes, **options)
-    Multiprocess(config, sockets=[sock]).run()
+    Granian("cmq_graph.web.server:app_from_env", address=host, port=bound, interface="asgi",
+            workers=max(1, settings.http_processes), loop="uvloop", log_level="warning",
+            log_access=False, backlog=2048, factory=True, websockets=False).serve()
