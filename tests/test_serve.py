@@ -393,7 +393,7 @@ def test_query_page_and_its_assets_are_served(served):
 
 
 def test_several_http_processes_share_the_port(store_root, embedded):
-    """--http-processes 2: uvicorn's supervisor runs two HTTP processes, each with its workers."""
+    """--http-processes 2: Granian runs two HTTP processes on one port, each with its workers."""
     with serve(store_root, "--http-processes", "2", "--workers", "1") as s:
         for _ in range(6):
             status, _h, body = post_form(s, CAMPUSES)
