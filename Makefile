@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint system-deps clean
+.PHONY: run serve test lint system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(STAMP)
 	$(BIN)/cmq-graph map governance -o $(MAPS)/carte-gouvernance.html
 	$(BIN)/cmq-graph map shared-partners -o $(MAPS)/carte-partenaires-partages.html
 	@echo "Cartes (s'ouvrent hors ligne dans un navigateur) : $(abspath $(MAPS))/"
+	@echo "Point d'accès SPARQL et page de requêtes : make serve (PORT=$(PORT))"
+
+PORT ?= 8000
+
+serve: $(STAMP)
+	$(BIN)/cmq-graph serve --port $(PORT)
 
 system-deps:
 	bash scripts/system-deps.sh

@@ -1,0 +1,1 @@
+"""Linked-data publication: the SPARQL service (``serve``) and the pages, metadata and site."""
