@@ -26,6 +26,7 @@ from .namespaces import SHAPES_GRAPH
 from .store import LOAD_BATCH, activate, batches, discard, write_generation
 from .validate import validate_or_raise
 from .vocabulary import Ontology, load_ontology
+from .web.void import describe_build
 
 Say = Callable[[str], None]
 DISTINCT_TRIPLES = (
@@ -108,6 +109,8 @@ def _check(
     with _stage(report, "count", say):
         report.quads = len(store)
         report.triples = int(next(iter(store.query(DISTINCT_TRIPLES)))["n"].value)
+    with _stage(report, "describe", say):
+        describe_build(store)
 
 
 def _without_shapes(ontology: Ontology) -> list[ox.Quad]:

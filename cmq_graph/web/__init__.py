@@ -1,0 +1,1 @@
+"""Linked-data publication: resource pages, dataset metadata, ontology docs, the static site."""
