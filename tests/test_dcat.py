@@ -30,7 +30,11 @@ def _dumps() -> list[Dump]:
 
 def test_dcat_record_conforms_to_dcat_ap_3_0_1(store):
     record = dcat_record(
-        store, _dumps(), version="test", site_url="https://example.org/", publisher="cmq-graph",
+        store,
+        _dumps(),
+        version="test",
+        site_url="https://example.org/",
+        publisher="cmq-graph",
         endpoint_url="https://example.org/sparql",
     )
     conforms, _graph, text = validate(record, shacl_graph=_shapes(), advanced=True, allow_warnings=True)

@@ -74,6 +74,7 @@ def _closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
 
 def hierarchy(store: ox.Store) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """The class and property ancestors declared in the ontology graph (IRIs only)."""
+
     def pairs(prop: str) -> list[tuple[str, str]]:
         rows = store.query(
             f"SELECT ?a ?b WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?a <{prop}> ?b }} "
@@ -191,6 +192,21 @@ def void_quads(store: ox.Store) -> list[ox.Quad]:
             add(part, _VOID + "property", _n(prop))
             add(part, _VOID + "triples", _int(triples))
 
+    meta_node = _n(META_GRAPH)
+    add(meta_node, _RDF + "type", _n(_SD + "NamedGraph"))
+    add(meta_node, _RDF + "type", _n(_PROV + "Entity"))
+    add(meta_node, _SD + "name", meta_node)
+    add(meta_node, _DCT + "title", ox.Literal("Métadonnées du graphe", language="fr"))
+    add(meta_node, _DCT + "title", ox.Literal("Metadata of the graph", language="en"))
+    add(
+        meta_node,
+        _DCT + "description",
+        ox.Literal(
+            "The sources (title, publisher, dates), the VoID statistics and what each named graph is.",
+            language="en",
+        ),
+    )
+    add(meta_node, _DCT + "subject", dataset)
     row = next(iter(store.query(_ALL.format(f=f))))
     add(dataset, _VOID + "triples", _int(int(row["n"].value)))  # type: ignore[union-attr]
     add(dataset, _VOID + "entities", _int(int(row["e"].value)))  # type: ignore[union-attr]
