@@ -92,8 +92,9 @@ def _values(mapping: dict[str, set[str]]) -> str:
 def entailments(store: ox.Store) -> Iterator[ox.Quad]:
     """The super-type and super-property statements the data implies, in the entailed graph.
 
-    Read from the sources' graphs and the vocabularies (not the ontology, shapes or metadata);
-    a statement already made by a source is not repeated.
+    Read from the sources' graphs and the vocabularies (not the ontology, shapes or metadata).
+    A statement a source also makes is repeated here: testing for it (FILTER NOT EXISTS) took
+    29 s of 42 s at 1M triples, and a triple in two graphs is still one triple of the dataset.
     """
     classes, properties = hierarchy(store)
     graph = _n(ENTAILED_GRAPH)
@@ -102,8 +103,7 @@ def entailments(store: ox.Store) -> Iterator[ox.Quad]:
         rows = store.query(
             "SELECT DISTINCT ?s ?sup WHERE { "
             f"VALUES (?c ?sup) {{ {_values(classes)} }} GRAPH ?g {{ ?s a ?c }} "
-            f"FILTER(?g NOT IN ({skip})) "
-            "FILTER NOT EXISTS { GRAPH ?h { ?s a ?sup } } }"
+            f"FILTER(?g NOT IN ({skip})) }}"
         )
         for r in rows:
             yield ox.Quad(r["s"], RDF_TYPE, r["sup"], graph)  # type: ignore[arg-type]
@@ -111,8 +111,7 @@ def entailments(store: ox.Store) -> Iterator[ox.Quad]:
         rows = store.query(
             "SELECT DISTINCT ?s ?sup ?o WHERE { "
             f"VALUES (?p ?sup) {{ {_values(properties)} }} GRAPH ?g {{ ?s ?p ?o }} "
-            f"FILTER(?g NOT IN ({skip})) "
-            "FILTER NOT EXISTS { GRAPH ?h { ?s ?sup ?o } } }"
+            f"FILTER(?g NOT IN ({skip})) }}"
         )
         for r in rows:
             yield ox.Quad(r["s"], r["sup"], r["o"], graph)  # type: ignore[arg-type]
@@ -165,7 +164,9 @@ _CLASSES_PER_GRAPH = (
 )
 _PROPS_PER_GRAPH = "SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {f} }} GROUP BY ?g ?p"
 _DISTINCT = "SELECT DISTINCT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {f} }}"
-_ALL = "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?e) WHERE {{ " + _DISTINCT + " }}"
+_ALL_SUBJECTS = (
+    "SELECT (COUNT(*) AS ?e) WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {f} }} }}"
+)
 _ALL_CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?e) WHERE {{ GRAPH ?g {{ ?s a ?c }} {f} }} GROUP BY ?c"
 _ALL_PROPS = "SELECT ?p (COUNT(*) AS ?n) WHERE {{ " + _DISTINCT + " }} GROUP BY ?p"
 
@@ -207,8 +208,11 @@ def void_quads(store: ox.Store) -> list[ox.Quad]:
         ),
     )
     add(meta_node, _DCT + "subject", dataset)
-    row = next(iter(store.query(_ALL.format(f=f))))
-    add(dataset, _VOID + "triples", _int(int(row["n"].value)))  # type: ignore[union-attr]
+    # The dataset's triples are counted once each whatever the graphs stating them: the
+    # distinct triples are grouped by property once, and their total is the dataset's count.
+    all_props = [(r["p"].value, int(r["n"].value)) for r in store.query(_ALL_PROPS.format(f=f))]  # type: ignore[union-attr]
+    row = next(iter(store.query(_ALL_SUBJECTS.format(f=f))))
+    add(dataset, _VOID + "triples", _int(sum(n for _p, n in all_props)))
     add(dataset, _VOID + "entities", _int(int(row["e"].value)))  # type: ignore[union-attr]
     add(dataset, _VOID + "uriSpace", ox.Literal(ID))
     add(dataset, _VOID + "rootResource", _n(ONTOLOGY_GRAPH))
@@ -216,7 +220,7 @@ def void_quads(store: ox.Store) -> list[ox.Quad]:
     partitions(
         dataset,
         [(r["c"].value, int(r["e"].value)) for r in store.query(_ALL_CLASSES.format(f=f))],  # type: ignore[union-attr]
-        [(r["p"].value, int(r["n"].value)) for r in store.query(_ALL_PROPS.format(f=f))],  # type: ignore[union-attr]
+        all_props,
     )
     classes: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for r in store.query(_CLASSES_PER_GRAPH.format(f=f)):
