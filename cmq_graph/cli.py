@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "cmq_graph.query_commands",
     "cmq_graph.map_commands",
     "cmq_graph.publish_commands",
+    "cmq_graph.web.site_commands",
 ]
 
 

@@ -328,22 +328,38 @@ def resource_response(
         if not _exists(store, iri):
             return _not_found(path, lang)
         target = negotiate(accept)
+        if stem == "shapes" and target == "html":
+            target = "ttl"  # the shapes have no page of their own
         doc = document_path(iri, target, lang)
         if doc is None:
             return _not_found(path, lang)
         # Relative to the request (RFC 9110): the same answer under any host path prefix.
         location = doc.rsplit("/", 1)[-1]
         return 303, _headers("text/plain", Location=location), f"See {location}\n".encode()
+    body = document(store, stem, iri, ext, lang)
+    if body is None:
+        return _not_found(path, lang)
+    return 200, _headers(MEDIA_TYPES[ext]), body
+
+
+def document(
+    store: GraphStore, stem: str, iri: str, ext: str, lang: str, desc: Description | None = None
+) -> bytes | None:
+    """The document ``stem.ext`` about ``iri`` (None when the graph says nothing of it);
+    ``desc`` saves reading the graph again when several formats of one resource are written."""
+    from . import pages
+
     if stem == "def" and ext == "html":
         from .ontology_docs import ontology_html
 
-        return 200, _headers("text/html"), ontology_html(store, lang).encode("utf-8")
-    if stem in WHOLE_GRAPHS and ext != "html":
-        return 200, _headers(RDF_FORMATS[ext][0]), graph_document(store, WHOLE_GRAPHS[stem], ext)
-    desc = describe(store, iri)
+        return ontology_html(store, lang).encode("utf-8")
+    if stem in WHOLE_GRAPHS:
+        return None if ext == "html" else graph_document(store, WHOLE_GRAPHS[stem], ext)
+    desc = desc or describe(store, iri)
     if desc.empty:
-        return _not_found(path, lang)
+        return None
     if ext == "html":
-        body = pages.render_resource(desc, stem + (".en.html" if lang == "en" else ".html"), lang)
-        return 200, _headers("text/html"), body.encode("utf-8")
-    return 200, _headers(RDF_FORMATS[ext][0]), rdf_document(desc, ext)
+        return pages.render_resource(desc, stem + (".en.html" if lang == "en" else ".html"), lang).encode(
+            "utf-8"
+        )
+    return rdf_document(desc, ext)

@@ -1,0 +1,48 @@
+"""The ``site`` command: write the whole publication as static files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..commands import add_store_option, store_root
+from ..namespaces import BASE
+from ..store import EmbeddedStore
+from .site import build_site, site_summary
+
+
+def _site(args: argparse.Namespace) -> int:
+    with EmbeddedStore.open(store_root(args), in_memory=True) as store:
+        report = build_site(
+            store,
+            args.out,
+            site_url=args.site_url,
+            endpoint=args.endpoint,
+            publisher=args.publisher,
+            version=args.version,
+            say=lambda m: print(m, file=sys.stderr, flush=True),
+        )
+    print(site_summary(report))
+    return 0
+
+
+def add_parser(subs: argparse._SubParsersAction) -> None:
+    p = subs.add_parser(
+        "site",
+        help="write the publication (pages, RDF, dumps, VoID, DCAT, ontology docs) as static files",
+        description=(
+            "Write the whole publication into OUT/ for any static host: a page (fr, en) and RDF "
+            "documents per resource, the ontology documentation, gzipped dumps with SHA-256 "
+            "checksums, VoID and DCAT-AP, a query page, the w3id.org redirect rules "
+            "(w3id/.htaccess) and a content-negotiation example (conneg/nginx.conf). OUT/ is "
+            "replaced only when the new site is complete."
+        ),
+    )
+    p.add_argument("out", type=Path, help="output folder")
+    add_store_option(p)
+    p.add_argument("--site-url", default=BASE, help=f"where OUT/ will be served (default {BASE})")
+    p.add_argument("--endpoint", default=None, help="SPARQL endpoint URL the query page sends to")
+    p.add_argument("--publisher", default="Projet cmq-graph", help="publisher named in DCAT")
+    p.add_argument("--version", default=None, help="dataset version (default: the store generation)")
+    p.set_defaults(func=_site)
