@@ -29,7 +29,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from jinja2 import Environment
@@ -168,17 +167,23 @@ def build_site(
     store: EmbeddedStore,
     out: Path,
     *,
-    site_url: str = BASE,
+    host_url: str | None = None,
     endpoint: str | None = None,
     publisher: str = "Projet cmq-graph",
     version: str | None = None,
     say: Say = lambda _m: None,
 ) -> SiteReport:
-    """Write the publication into ``out`` (replaced only once the new one is complete)."""
-    if not site_url.endswith("/"):
-        site_url += "/"
-    if pages.safe_url(site_url) is None:
-        raise CmqError(f"--site-url must be an http(s) URL, not {site_url!r}")
+    """Write the publication into ``out`` (replaced only once the new one is complete).
+
+    Files are named by their persistent IRIs under the base (``https://w3id.org/cmq/…``), which
+    the DCAT record uses; ``host_url`` is where OUT/ is actually served, the target of the
+    w3id.org redirect rules (without it, they are written with a HOST_URL placeholder).
+    """
+    site_url = BASE
+    if host_url is not None:
+        host_url += "" if host_url.endswith("/") else "/"
+        if pages.safe_url(host_url) is None:
+            raise CmqError(f"--host-url must be an http(s) URL, not {host_url!r}")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -247,7 +252,7 @@ def build_site(
             home = pages.render_home(store, lang, entities=True, dumps=listed, query_url="query" + suffix)
             _write(tmp, "index" + suffix, home.encode("utf-8"))
             _write(tmp, "query" + suffix, _query_page(endpoint, lang).encode("utf-8"))
-        _write(tmp, "w3id/.htaccess", w3id_htaccess(site_url).encode())
+        _write(tmp, "w3id/.htaccess", w3id_htaccess(host_url or "https://HOST_URL/", endpoint).encode())
         _write(tmp, "conneg/nginx.conf", nginx_example().encode())
         report.files = sum(1 for p in tmp.rglob("*") if p.is_file())
         _swap(tmp, out)
@@ -272,7 +277,7 @@ def _swap(new: Path, out: Path) -> None:
 _ENV = Environment(autoescape=False, keep_trailing_newline=True)  # config files, not HTML
 
 _HTACCESS = """\
-# w3id.org/cmq/ -> {{ site }}
+# {{ base }} -> {{ site }}
 # Redirect rules for the w3id.org registry (https://github.com/perma-id/w3id.org), folder cmq/.
 # A thing's IRI (id/…, vocab/…, graph/…, dataset, def) answers 303 See Other with the document
 # its client asks for (Cool URIs); a document's IRI (with an extension) is redirected as it is.
@@ -284,14 +289,15 @@ RewriteRule ^(.+\\.(html|ttl|jsonld|nt|rdf|trig|gz))$ {{ site }}$1 [R=302,L]
 RewriteRule ^(dumps/SHA256SUMS|w3id/.*|conneg/.*)$ {{ site }}$1 [R=302,L]
 RewriteRule ^$ {{ site }} [R=302,L]
 RewriteRule ^sparql$ {{ endpoint }} [R=307,L]
+RewriteRule ^catalog$ {{ site }}dcat.ttl [R=303,L]
 {% for ext, media in formats %}
 
 RewriteCond %{HTTP_ACCEPT} {{ media | replace("+", "\\\\+") }}
-RewriteRule ^((id|vocab|graph)/[^.]+|dataset|def|catalog)$ {{ site }}$1.{{ ext }} [R=303,L]
+RewriteRule ^((id|vocab|graph)/[^.]+|dataset|def)$ {{ site }}$1.{{ ext }} [R=303,L]
 {% endfor %}
 
 # People (and clients asking for nothing in particular): the French page.
-RewriteRule ^((id|vocab|graph)/[^.]+|dataset|def|catalog)$ {{ site }}$1.html [R=303,L]
+RewriteRule ^((id|vocab|graph)/[^.]+|dataset|def)$ {{ site }}$1.html [R=303,L]
 """
 
 _NGINX = """\
@@ -335,9 +341,10 @@ def _formats() -> list[tuple[str, str]]:
     return [(ext, media) for ext, (media, _f) in RDF_FORMATS.items()]
 
 
-def w3id_htaccess(site_url: str, endpoint: str | None = None) -> str:
+def w3id_htaccess(host_url: str, endpoint: str | None = None) -> str:
+    """The rules for the registry's ``cmq/`` folder, redirecting to the site at ``host_url``."""
     return _ENV.from_string(_HTACCESS).render(
-        site=site_url, endpoint=endpoint or site_url + "query.html", formats=_formats()
+        site=host_url, base=BASE, endpoint=endpoint or host_url + "query.html", formats=_formats()
     )
 
 
@@ -354,6 +361,3 @@ def site_summary(report: SiteReport) -> str:
 
 def dumps_json(report: SiteReport) -> str:
     return json.dumps([d.__dict__ for d in report.dumps or []], indent=2)
-
-
-_ = urlsplit  # re-exported for callers checking site URLs

@@ -17,7 +17,7 @@ def _site(args: argparse.Namespace) -> int:
         report = build_site(
             store,
             args.out,
-            site_url=args.site_url,
+            host_url=args.host_url,
             endpoint=args.endpoint,
             publisher=args.publisher,
             version=args.version,
@@ -41,7 +41,11 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out", type=Path, help="output folder")
     add_store_option(p)
-    p.add_argument("--site-url", default=BASE, help=f"where OUT/ will be served (default {BASE})")
+    p.add_argument(
+        "--host-url",
+        default=None,
+        help=f"where OUT/ will be served: the target of the w3id.org rules for {BASE}",
+    )
     p.add_argument("--endpoint", default=None, help="SPARQL endpoint URL the query page sends to")
     p.add_argument("--publisher", default="Projet cmq-graph", help="publisher named in DCAT")
     p.add_argument("--version", default=None, help="dataset version (default: the store generation)")
