@@ -33,6 +33,7 @@ HEADINGS = {
         "superprop": "Sous-propriété de",
         "version": "Version",
         "concepts": "Concepts",
+        "others": "Autres termes (types de données…)",
     },
     "en": {
         "classes": "Classes",
@@ -45,6 +46,7 @@ HEADINGS = {
         "superprop": "Subproperty of",
         "version": "Version",
         "concepts": "Concepts",
+        "others": "Other terms (datatypes…)",
     },
 }
 
@@ -115,6 +117,16 @@ def ontology_html(store: GraphStore, lang: str) -> str:
     def iris(values: object) -> list[URIRef]:
         return [v for v in values if isinstance(v, URIRef)]  # type: ignore[attr-defined]
 
+    every = {
+        s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(str(CMQ)) and "#" in str(s)
+    }
+    class_terms = set(ours(OWL.Class)) | set(ours(RDFS.Class))
+    property_terms = {
+        s
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
+        for s in ours(kind)
+    }
+    other_terms = sorted(every - class_terms - property_terms, key=lambda s: name(s).lower())
     classes = [
         term(
             c,
@@ -123,8 +135,9 @@ def ontology_html(store: GraphStore, lang: str) -> str:
                 (h["sub"], iris(g.subjects(RDFS.subClassOf, c))),
             ],
         )
-        for c in ours(OWL.Class)
+        for c in sorted(class_terms, key=lambda s: name(s).lower())
     ]
+    others = [term(o, [("rdf:type", iris(g.objects(o, RDF.type)))]) for o in other_terms]
     props = [
         term(
             p,
@@ -134,9 +147,7 @@ def ontology_html(store: GraphStore, lang: str) -> str:
                 (h["superprop"], iris(g.objects(p, RDFS.subPropertyOf))),
             ],
         )
-        for p in sorted(
-            set(ours(OWL.ObjectProperty)) | set(ours(OWL.DatatypeProperty)), key=lambda s: name(s).lower()
-        )
+        for p in sorted(property_terms, key=lambda s: name(s).lower())
     ]
     schemes = []
     for scheme in sorted(iris(g.subjects(RDF.type, SKOS.ConceptScheme)), key=lambda s: name(s).lower()):
@@ -161,6 +172,7 @@ def ontology_html(store: GraphStore, lang: str) -> str:
         iri=ONTOLOGY_IRI,
         classes=classes,
         properties=props,
+        others=others,
         schemes=schemes,
         formats=[(ext, href(f"def.{ext}", doc)) for ext in ("ttl", "jsonld", "nt", "rdf")],
     )
