@@ -18,7 +18,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from ..namespaces import BASE, compact
+from ..namespaces import BASE, ONTOLOGY_IRI, compact
 from ..store import GraphStore
 from .resources import RDF_FORMATS, Description, Statement, document_path, label
 from .void import ENTAILED_GRAPH
@@ -267,7 +267,10 @@ SELECT ?class (MAX(?n) AS ?entities) WHERE {
   GRAPH <%s> { <%s> void:classPartition ?part . ?part void:class ?class ; void:entities ?n }
 } GROUP BY ?class ORDER BY DESC(?entities) ?class
 """
-_CLASS_LABELS = "SELECT ?class ?label WHERE { ?class rdfs:label ?label . FILTER(isIRI(?class)) }"
+# The ontology's labels only: the data's own labels are many at national scale.
+_CLASS_LABELS = (
+    "SELECT ?g ?class ?label WHERE { GRAPH ?g { ?class rdfs:label ?label } FILTER(isIRI(?class)) }"
+)
 _ENTITIES = """
 SELECT ?e (SAMPLE(?l) AS ?label) WHERE {
   ?e a ?c . FILTER(STRSTARTS(STR(?e), STR(id:)))
@@ -291,7 +294,7 @@ def render_home(
 
     doc = "index.en.html" if lang == "en" else "index.html"
     desc = Description(URIRef(BASE))
-    for cls, lab in store.query(_CLASS_LABELS).rows:
+    for _g, cls, lab in store.query(_CLASS_LABELS, {"g": URIRef(ONTOLOGY_IRI)}).rows:
         desc.labels.setdefault(str(cls), {}).setdefault(_lang(lab), str(lab))
     r = Renderer(desc, doc, lang)
     classes = [(r.link(str(c)), int(n)) for c, n in store.query(_CLASSES % (META_GRAPH, DATASET_IRI)).rows]
