@@ -117,8 +117,8 @@ def _dump_files(store: EmbeddedStore, root: Path) -> list[tuple[str, str, str, s
         prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
         # mtime=0: the same graph gives byte-identical dumps, hence the same checksums.
         with open(root / rel, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-            if fmt == ox.RdfFormat.TURTLE:
-                out.write(f"# {dropped}\n".encode())
+            if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):
+                out.write(f"# {dropped}\n".encode())  # both syntaxes allow a comment line
             ox.serialize(data(), out, format=fmt, prefixes=prefixes)
         written.append((rel, media, f"{title} dump of the CMQ graph", description))
     shapes_rel = "dumps/shapes.ttl.gz"
