@@ -3,8 +3,10 @@
 One page (``def.html``, ``def.en.html``) with an anchor per term, so that a hash IRI such as
 ``https://w3id.org/cmq/def#Campus`` lands on its entry: labels, definition, super- and
 sub-classes (or domain, range and super-properties), then every concept scheme with its
-concepts. Written with the same escaping templates as the entity pages; pyLODE was not used
-because the pinned 3.3.4 is not in the environment and the newer one fails at import on 3.11.
+concepts. Written with the same escaping templates as the entity pages. pyLODE 3.3.4 was
+tried on this ontology and set aside: its anchors are slugs of the labels
+(``#campusdesmtiersetdesqualifications``), so ``def#Campus`` would not land on its entry; it
+runs every scheme's title into the page title, and documents no SKOS concept scheme.
 """
 
 from __future__ import annotations
