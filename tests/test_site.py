@@ -189,6 +189,9 @@ def test_dumps_match_their_checksums_and_the_store(site: Path, store):
     )
     distinct = {(q.subject, q.predicate, q.object) for q in quads}
     assert len(triples) == len(distinct)
+    void = Graph().parse(site / "void.ttl")
+    dumps = list(void.objects(URIRef(BASE + "dataset"), URIRef("http://rdfs.org/ns/void#dataDump")))
+    assert len(dumps) == 4 and all((site / str(d)[len(BASE) :]).is_file() for d in dumps)
     for name in ("cmq.ttl.gz", "cmq.nt.gz"):
         assert "not kept" in gzip.decompress((site / "dumps" / name).read_bytes())[:300].decode()
 

@@ -18,12 +18,13 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SH, SKOS, XSD, Name
 from ..namespaces import BASE, ID, PREFIXES
 from ..store import GraphStore
 from .void import DATASET_IRI
+from .void import LICENCE as VOID_LICENCE
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 CATALOG_IRI = BASE + "catalog"
 # Licence Ouverte / Open Licence 2.0 (Etalab), the licence the vocabularies already declare.
-LICENCE = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+LICENCE = URIRef(VOID_LICENCE)
 IANA = "https://www.iana.org/assignments/media-types/"
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme"
 EU_COUNTRY_FRA = URIRef("http://publications.europa.eu/resource/authority/country/FRA")

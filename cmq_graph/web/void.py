@@ -38,6 +38,9 @@ _SD = "http://www.w3.org/ns/sparql-service-description#"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 RDF_TYPE = ox.NamedNode(_RDF + "type")
+# Licence Ouverte / Open Licence 2.0 (Etalab), as the vocabularies declare it.
+LICENCE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+DUMPS = ("dumps/cmq.nq.gz", "dumps/cmq.trig.gz", "dumps/cmq.nt.gz", "dumps/cmq.ttl.gz")
 _BATCH = 200_000
 
 
@@ -215,6 +218,20 @@ def void_quads(store: ox.Store) -> list[ox.Quad]:
     add(dataset, _VOID + "triples", _int(sum(n for _p, n in all_props)))
     add(dataset, _VOID + "entities", _int(int(row["e"].value)))  # type: ignore[union-attr]
     add(dataset, _VOID + "uriSpace", ox.Literal(ID))
+    add(
+        dataset,
+        _DCT + "title",
+        ox.Literal("Graphe des Campus des métiers et des qualifications", language="fr"),
+    )
+    add(
+        dataset,
+        _DCT + "title",
+        ox.Literal("Graph of the Campus des Métiers et des Qualifications", language="en"),
+    )
+    add(dataset, _DCT + "license", _n(LICENCE))
+    # The dumps `cmq-graph site` writes, at their persistent addresses.
+    for dump in DUMPS:
+        add(dataset, _VOID + "dataDump", _n(BASE + dump))
     add(dataset, _VOID + "rootResource", _n(ONTOLOGY_GRAPH))
     add(dataset, _VOID + "vocabulary", _n(ONTOLOGY_GRAPH))
     partitions(
