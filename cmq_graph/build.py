@@ -109,8 +109,6 @@ def _check(
     with _stage(report, "count", say):
         report.quads = len(store)
         report.triples = int(next(iter(store.query(DISTINCT_TRIPLES)))["n"].value)
-    with _stage(report, "describe", say):
-        describe_build(store)
 
 
 def _without_shapes(ontology: Ontology) -> list[ox.Quad]:
@@ -131,6 +129,8 @@ def build(
         store = ox.Store(str(generation))
         try:
             _check(store, ontology, mapper, report, validate, say)
+            with _stage(report, "describe", say):
+                describe_build(store)  # super-types and VoID for publication (cmq_graph.web.void)
         finally:
             del store
         activate(store_root, generation)

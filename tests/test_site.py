@@ -252,6 +252,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.mark.browser
+@pytest.mark.xdist_group("browser")
 @pytest.mark.parametrize("page_iri", [EVIL, SOURCE_A, BASE + "index"])
 @pytest.mark.parametrize("lang", ["", ".en"])
 def test_hostile_labels_do_not_run_in_chromium(browser, hostile_site: str, page_iri: str, lang: str):
