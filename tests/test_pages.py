@@ -11,7 +11,7 @@ from rdflib.namespace import RDF
 from test_pages_hostile import EVIL, JS_URL, SOURCE_A, SOURCE_B, XSS_IMG, XSS_SCRIPT, audit, hostile_store
 
 from cmq_graph.namespaces import BASE, CMQ
-from cmq_graph.web.resources import local_path, negotiate, resource_response
+from cmq_graph.web.resources import BASE_PATH, local_path, negotiate, resource_response
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,16 @@ def test_thing_iri_303_to_document_by_accept(store, accept, ext):
     assert negotiate(accept) == ext
 
 
-def test_paths_under_the_base_path_prefix(store):
+def test_paths_with_or_without_the_base_path(store):
+    """A server at the host's root and one behind the base's path (/cmq/) answer alike."""
     campus = _campus(store)
-    assert local_path("/cmq/" + campus[len(BASE) :]) == campus[len(BASE) :] or BASE == "https://w3id.org/cmq/"
+    rel = campus[len(BASE) :]
+    assert local_path("/" + rel) == rel
+    assert local_path(BASE_PATH + rel + "?lang=en") == rel
+    for path in ("/" + rel + ".ttl", BASE_PATH + rel + ".ttl"):
+        status, _h, body = resource_response(store, path, "", {})
+        assert status == 200
+        assert (URIRef(campus), None, None) in Graph().parse(data=body, format="turtle")
 
 
 @pytest.mark.parametrize("fmt", ["ttl", "nt", "rdf", "jsonld", "trig"])
