@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -80,62 +80,79 @@ class Description:
 
 # -- reading the graph ------------------------------------------------------------------------
 
-_OUT = """
-SELECT ?e ?p ?o ?g WHERE { GRAPH ?g { ?e ?p ?o } }
-"""
-_IN = """
-SELECT ?e ?s ?p ?g WHERE { GRAPH ?g { ?s ?p ?e } FILTER(isIRI(?s)) } LIMIT %d
-"""
-_LABELS_OUT = """
-SELECT ?e ?x ?label WHERE {
-  { ?e ?p ?x } UNION { BIND(?e AS ?x) } UNION { ?e ?x ?o }
-  FILTER(isIRI(?x))
-  ?x rdfs:label|skos:prefLabel|dcterms:title ?label .
-}
-"""
-_LABELS_IN = """
-SELECT ?e ?x ?label WHERE {
-  { SELECT ?e ?x WHERE { ?x ?p ?e } LIMIT %d } UNION { ?s ?x ?e }
-  FILTER(isIRI(?x))
-  ?x rdfs:label|skos:prefLabel|dcterms:title ?label .
-}
-"""
+_OUT = "SELECT ?e ?p ?o ?g WHERE { GRAPH ?g { ?e ?p ?o } }"
+_IN = "SELECT ?e ?s ?p ?g WHERE { GRAPH ?g { ?s ?p ?e } FILTER(isIRI(?s)) } LIMIT %d"
+# Lists of terms read from the graph itself, written with the strict term writer of
+# cmq_graph.remote (an IRI that would need escaping is refused), never user input.
+_OUT_MANY = "SELECT ?e ?p ?o ?g WHERE { VALUES ?e { %s } GRAPH ?g { ?e ?p ?o } }"
+_LABELS = "SELECT ?x ?label WHERE { VALUES ?x { %s } ?x rdfs:label|skos:prefLabel|dcterms:title ?label }"
 _SOURCES = """
-SELECT ?e ?g ?title ?publisher ?issued ?url WHERE {
-  { SELECT DISTINCT ?e ?g WHERE { { GRAPH ?g { ?e ?p ?o } } UNION { GRAPH ?g { ?s ?p ?e } } } }
+SELECT ?g ?title ?publisher ?issued ?url WHERE {
+  VALUES ?g { %s }
   OPTIONAL { ?g dcterms:title ?title }
   OPTIONAL { ?g dcterms:publisher ?publisher }
   OPTIONAL { ?g dcterms:issued ?issued }
   OPTIONAL { ?g schema:url ?url }
 }
 """
+_CHUNK = 400
 
 
 def _lang_of(term: Node) -> str:
     return (term.language or "") if isinstance(term, Literal) else ""
 
 
+def _values(terms: Iterable[URIRef]) -> Iterator[str]:
+    """VALUES bodies of at most ``_CHUNK`` IRIs; IRIs the term writer refuses are left out."""
+    from ..errors import QueryError
+    from ..remote import sparql_term
+
+    written = []
+    for term in terms:
+        try:
+            written.append(sparql_term(term))
+        except QueryError:
+            continue
+    for i in range(0, len(written), _CHUNK):
+        yield " ".join(written[i : i + _CHUNK])
+
+
 def describe(store: GraphStore, iri: str, *, timeout: float | None = 10.0) -> Description:
     """Gather what the page or the RDF document of ``iri`` shows: its statements with their
-    graphs, those of its hash IRIs (``#geometry``), incoming links, labels and sources."""
+    graphs, those of its hash IRIs (``#geometry``, VoID partitions), incoming links, labels and
+    sources, in a handful of queries whatever the number of statements."""
     root = URIRef(iri)
     desc = Description(root)
-    todo = [root]
-    while todo:
-        subject = todo.pop(0)
-        if subject in desc.statements:
-            continue
-        desc.subjects.append(subject)
-        by_key: dict[tuple[Node, Node], Statement] = {}
-        for _e, p, o, g in store.query(_OUT, {"e": subject}, timeout=timeout).rows:
-            st = by_key.get((p, o))
+    index: dict[tuple[Node, Node, Node], Statement] = {}
+
+    def add(rows: list) -> list[URIRef]:
+        children = []
+        for e, p, o, g in rows:
+            if e not in desc.statements:
+                desc.subjects.append(e)
+                desc.statements[e] = []
+            st = index.get((e, p, o))
             if st is None:
-                st = by_key[(p, o)] = Statement(p, o)  # type: ignore[arg-type]
+                st = index[(e, p, o)] = Statement(p, o)
+                desc.statements[e].append(st)
             if g not in st.graphs:
-                st.graphs.append(g)  # type: ignore[arg-type]
-            if isinstance(o, URIRef) and str(o).startswith(str(root) + "#") and o not in desc.statements:
-                todo.append(o)
-        desc.statements[subject] = list(by_key.values())
+                st.graphs.append(g)
+            if isinstance(o, URIRef) and str(o).startswith(iri + "#") and o not in desc.statements:
+                children.append(o)
+        return children
+
+    desc.subjects.append(root)
+    desc.statements[root] = []
+    todo = add(store.query(_OUT, {"e": root}, timeout=timeout).rows)
+    while todo:
+        batch = sorted(set(todo) - set(desc.statements))
+        todo = []
+        for body in _values(batch):
+            todo += add(store.query(_OUT_MANY % body, timeout=timeout).rows)
+        for child in batch:
+            if child not in desc.statements:  # mentioned but says nothing itself
+                desc.statements[child] = []
+                desc.subjects.append(child)
     rows = store.query(_IN % (MAX_STATEMENTS + 1), {"e": root}, timeout=timeout).rows
     desc.incoming_cut = len(rows) > MAX_STATEMENTS
     seen: set[tuple[Node, Node, Node]] = set()
@@ -143,15 +160,27 @@ def describe(store: GraphStore, iri: str, *, timeout: float | None = 10.0) -> De
         if (s, p, g) not in seen and s not in desc.statements:
             seen.add((s, p, g))
             desc.incoming.append((s, p, g))  # type: ignore[arg-type]
-    for subject in desc.subjects:
-        for query in (_LABELS_OUT, _LABELS_IN % MAX_STATEMENTS):
-            for _e, x, label in store.query(query, {"e": subject}, timeout=timeout).rows:
-                desc.labels.setdefault(str(x), {}).setdefault(_lang_of(label), str(label))
-    for _e, g, title, publisher, issued, url in store.query(_SOURCES, {"e": root}, timeout=timeout).rows:
-        info = desc.sources.setdefault(str(g), {})
-        for key, value in (("title", title), ("publisher", publisher), ("issued", issued), ("url", url)):
-            if value is not None:
-                info.setdefault(key, str(value))
+    named: set[URIRef] = set(desc.statements)
+    graphs: set[URIRef] = set()
+    for statements in desc.statements.values():
+        for st in statements:
+            named.add(st.predicate)
+            if isinstance(st.value, URIRef):
+                named.add(st.value)
+            graphs.update(st.graphs)
+    for s, p, g in desc.incoming:
+        named.update((s, p))
+        graphs.add(g)
+    named.update(graphs)
+    for body in _values(sorted(named)):
+        for x, lab in store.query(_LABELS % body, timeout=timeout).rows:
+            desc.labels.setdefault(str(x), {}).setdefault(_lang_of(lab), str(lab))
+    for body in _values(sorted(graphs)):
+        for g, title, publisher, issued, url in store.query(_SOURCES % body, timeout=timeout).rows:
+            info = desc.sources.setdefault(str(g), {})
+            for key, value in (("title", title), ("publisher", publisher), ("issued", issued), ("url", url)):
+                if value is not None:
+                    info.setdefault(key, str(value))
     return desc
 
 
