@@ -221,12 +221,27 @@ def test_redirect_rules_and_conneg_example(site: Path):
     assert "return 303 $uri.$cmq_ext;" in (site / "conneg" / "nginx.conf").read_text()
 
 
-def test_a_failed_site_leaves_the_previous_one(site: Path, store):
-    before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
+def test_a_failed_site_leaves_the_previous_one(site: Path, store, monkeypatch, capsys):
+    before = {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*")}
     with pytest.raises(CmqError):
         build_site(store, site, endpoint="javascript:alert(1)")
-    assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before
+    # A failure after the dumps and pages are written: the home page cannot be made.
+    from cmq_graph.web import pages
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pages, "render_home", broken)
+    with pytest.raises(RuntimeError):
+        build_site(store, site)
+    after = {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*")}
+    assert after == before
     assert not [p for p in site.parent.iterdir() if p.name.startswith(".out-")]
+    # Bad option values are refused by the command with the usage exit code.
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["site", str(site), "--host-url", "javascript:alert(1)"])
+    assert stop.value.code == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
 
 
 # -- hostile labels in a real browser --------------------------------------------------------

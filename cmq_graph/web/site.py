@@ -181,9 +181,11 @@ def build_site(
     """
     site_url = BASE
     if host_url is not None:
-        host_url += "" if host_url.endswith("/") else "/"
         if pages.safe_url(host_url) is None:
             raise CmqError(f"--host-url must be an http(s) URL, not {host_url!r}")
+        host_url += "" if host_url.endswith("/") else "/"
+    if endpoint is not None and pages.safe_url(endpoint) is None:
+        raise CmqError(f"--endpoint must be an http(s) URL, not {endpoint!r}")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))

@@ -9,7 +9,15 @@ from pathlib import Path
 from ..commands import add_store_option, store_root
 from ..namespaces import BASE
 from ..store import EmbeddedStore
+from .pages import safe_url
 from .site import build_site, site_summary
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, for the options that end up in links and redirect rules."""
+    if safe_url(value) is None:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    return value
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -44,9 +52,12 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host-url",
         default=None,
+        type=_http_url,
         help=f"where OUT/ will be served: the target of the w3id.org rules for {BASE}",
     )
-    p.add_argument("--endpoint", default=None, help="SPARQL endpoint URL the query page sends to")
+    p.add_argument(
+        "--endpoint", default=None, type=_http_url, help="SPARQL endpoint URL the query page sends to"
+    )
     p.add_argument("--publisher", default="Projet cmq-graph", help="publisher named in DCAT")
     p.add_argument("--version", default=None, help="dataset version (default: the store generation)")
     p.set_defaults(func=_site)
