@@ -201,7 +201,9 @@ def test_site_dcat_describes_its_dumps_and_conforms(site: Path):
     shapes, _missing = dcat_ap_shapes()
     conforms, _g, text = validate(record, shacl_graph=shapes, advanced=True, allow_warnings=True)
     assert conforms, text
-    for dist in record.subjects(None, DCAT.Distribution):
+    dists = list(record.subjects(None, DCAT.Distribution))
+    assert len(dists) == 4  # the four data dumps; the shapes are what the dataset conforms to
+    for dist in dists:
         url = str(record.value(dist, DCAT.downloadURL))
         assert url.startswith(BASE + "dumps/")
         path = site / url[len(BASE) :]

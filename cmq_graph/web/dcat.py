@@ -15,7 +15,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SH, SKOS, XSD, Namespace
 
-from ..namespaces import BASE, ID, PREFIXES
+from ..namespaces import BASE, ID, PREFIXES, SHAPES_GRAPH
 from ..store import GraphStore
 from .void import DATASET_IRI
 from .void import LICENCE as VOID_LICENCE
@@ -155,6 +155,11 @@ def dcat_record(
         g.add((period, DCAT.startDate, start))
         g.add((period, DCAT.endDate, end))
     g.add((dataset, URIRef("http://rdfs.org/ns/void#uriSpace"), Literal(ID)))
+    # The SHACL shapes the data conforms to, published apart (shapes.ttl, dumps/shapes.ttl.gz).
+    shapes = URIRef(SHAPES_GRAPH)
+    g.add((dataset, DCTERMS.conformsTo, shapes))
+    g.add((shapes, RDF.type, DCTERMS.Standard))
+    text(shapes, DCTERMS.title, "Formes SHACL du graphe des CMQ", "SHACL shapes of the CMQ graph")
 
     if endpoint_url:
         service = URIRef(BASE + "sparql")

@@ -41,6 +41,7 @@ MEDIA_TYPES = {"html": "text/html"} | {ext: media for ext, (media, _f) in RDF_FO
 _ACCEPT_ALIASES = {
     "application/xhtml+xml": "html",
     "application/x-turtle": "ttl",
+    "text/n3": "ttl",
     "application/json": "jsonld",
     "text/plain": "nt",
     "application/xml": "rdf",

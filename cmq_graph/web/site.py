@@ -210,8 +210,10 @@ def build_site(
         _write(tmp, "dumps/SHA256SUMS", sums.encode())
         say("· metadata…")
         version = version or (store.location.name if store.location else "unversioned")
+        # The shapes are not the data: the dataset conforms to them (dcterms:conformsTo).
+        data_dumps = [d for d in dumps if "/shapes." not in d.url]
         record = dcat_record(
-            store, dumps, version=version, site_url=site_url, publisher=publisher, endpoint_url=endpoint
+            store, data_dumps, version=version, site_url=site_url, publisher=publisher, endpoint_url=endpoint
         )
         _write(tmp, "dcat.ttl", record.serialize(format="turtle", encoding="utf-8"))
         _write(
