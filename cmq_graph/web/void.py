@@ -265,6 +265,16 @@ def void_quads(store: ox.Store) -> list[ox.Quad]:
                 subset,
                 _DCT + "description",
                 ox.Literal(
+                    "Les affirmations lues dans la source que nomme sd:name (le nom du graphe est "
+                    "l'IRI de la source) ; la source est décrite (titre, éditeur, date) dans ces "
+                    "métadonnées.",
+                    language="fr",
+                ),
+            )
+            add(
+                subset,
+                _DCT + "description",
+                ox.Literal(
                     "The statements read in the source named by sd:name (the graph's name is the "
                     "source's IRI); the source is described by dcterms:title, dcterms:publisher, "
                     "dcterms:issued in this metadata.",
