@@ -171,6 +171,16 @@ class PropertyRow:
     disputed: bool
 
 
+# Properties whose values add up rather than compete: notes, descriptions, other names.
+_ADDITIVE = {
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://purl.org/dc/terms/description",
+    "http://www.w3.org/2004/02/skos/core#altLabel",
+    "http://www.w3.org/2004/02/skos/core#note",
+    "http://www.w3.org/2004/02/skos/core#definition",
+}
+
+
 def _asserted(statements: list[Statement]) -> list[Statement]:
     """What sources (or the metadata) state; the entailed super-types and super-properties are
     for machines (they are in the RDF documents) and would only repeat the page."""
@@ -193,7 +203,9 @@ def _rows(renderer: Renderer, statements: list[Statement]) -> list[PropertyRow]:
             key = st.value.language or "" if isinstance(st.value, Literal) else ""
             by_lang.setdefault(key, set()).add(frozenset(map(str, st.graphs)))
             counts[key] = counts.get(key, 0) + 1
-        disputed = any(counts[k] > 1 and len(sets) > 1 for k, sets in by_lang.items())
+        disputed = prop not in _ADDITIVE and any(
+            counts[k] > 1 and len(sets) > 1 for k, sets in by_lang.items()
+        )
         rows.append(PropertyRow(renderer.link(prop), values, disputed))
     rows.sort(key=lambda r: r.prop.text.lower())
     return rows
