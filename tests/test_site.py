@@ -122,6 +122,8 @@ def test_every_link_of_the_site_resolves(served: str):
                 todo.append(target)
     for page, target, fragment in fragments:
         assert fragment in pages[target].ids, f"{page} links to missing #{fragment} in {target}"
+    maps = [u for u in checked if u.endswith(".map.html")]
+    assert maps and all("/id/campus/" in u for u in maps)  # each campus page links to its map
     entity_pages = [u for u in checked if "/id/" in u and u.endswith(".html")]
     assert len(entity_pages) > 100
     assert ENDPOINT in external  # the query page's forms
@@ -304,4 +306,22 @@ def test_hostile_labels_do_not_run_in_chromium(browser, hostile_site: str, page_
             page.wait_for_load_state("load")
             assert dialogs == [] and errors == []
             break
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_hostile_campus_map_runs_only_its_own_code(browser, hostile_site: str):
+    """The campus map (the maps' own script) opens with hostile labels and nothing else runs."""
+    context = browser.new_context()
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    response = page.goto(hostile_site + EVIL[len(BASE) :] + ".map.html")
+    assert response is not None and response.status == 200
+    page.wait_for_function("window.cmqMap && window.cmqMap.ready === true", timeout=30_000)
+    assert dialogs == [] and errors == []
+    assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
     context.close()

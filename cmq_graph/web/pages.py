@@ -48,6 +48,7 @@ TEXT = {
         "notfound": "Cette ressource n'existe pas dans le graphe.",
         "licence": "Données sous Licence Ouverte / Open Licence 2.0 (Etalab).",
         "published": "publié le",
+        "map": "Carte du campus, de ses membres et partenaires",
     },
     "en": {
         "lang_name": "English",
@@ -73,6 +74,7 @@ TEXT = {
         "notfound": "This resource does not exist in the graph.",
         "licence": "Data under the Licence Ouverte / Open Licence 2.0 (Etalab).",
         "published": "published",
+        "map": "Map of the campus, its members and partners",
     },
 }
 
@@ -232,7 +234,7 @@ def _other_language(doc: str) -> str:
     return doc[: -len(".html")] + ".en.html"
 
 
-def render_resource(desc: Description, doc: str, lang: str) -> str:
+def render_resource(desc: Description, doc: str, lang: str, *, map_doc: str | None = None) -> str:
     """The page of ``desc``'s resource, at path ``doc`` (relative to the base)."""
     r = Renderer(desc, doc, lang)
     root = str(desc.iri)
@@ -271,6 +273,7 @@ def render_resource(desc: Description, doc: str, lang: str) -> str:
         incoming_cut=desc.incoming_cut,
         formats=formats,
         media={ext: media for ext, (media, _f) in RDF_FORMATS.items()},
+        map_href=map_doc,
     )
 
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from ..namespaces import BASE, ONTOLOGY_IRI, PREFIXES, SHAPES_GRAPH, VOCAB
+from ..namespaces import BASE, CMQ, ONTOLOGY_IRI, PREFIXES, SHAPES_GRAPH, VOCAB
 from ..store import GraphStore
 
 # extension -> (media type, rdflib format); html is handled by pages.
@@ -372,6 +373,26 @@ def resource_response(
     return 200, _headers(MEDIA_TYPES[ext]), body
 
 
+MAP_SUFFIX = ".map"  # id/campus/x.map.html: the campus's map (cmq_graph.maps)
+
+
+def is_campus(desc: Description) -> bool:
+    return any(
+        st.predicate == RDF.type and st.value == CMQ.Campus for st in desc.statements.get(desc.iri, [])
+    )
+
+
+def campus_map(store: GraphStore, campus: str, lang: str) -> bytes | None:
+    """The interactive map of a campus, its members and partners (None if it is not a campus)."""
+    from .. import maps
+    from ..errors import QueryError
+
+    try:
+        return maps.render_html(maps.build_map(store, "campus", campus=campus, lang=lang)).encode("utf-8")
+    except QueryError:
+        return None
+
+
 def document(
     store: GraphStore, stem: str, iri: str, ext: str, lang: str, desc: Description | None = None
 ) -> bytes | None:
@@ -385,11 +406,15 @@ def document(
         return ontology_html(store, lang).encode("utf-8")
     if stem in WHOLE_GRAPHS:
         return None if ext == "html" else graph_document(store, WHOLE_GRAPHS[stem], ext)
+    if stem.endswith(MAP_SUFFIX):
+        return campus_map(store, iri[: -len(MAP_SUFFIX)], lang) if ext == "html" else None
     desc = desc or describe(store, iri)
     if desc.empty:
         return None
     if ext == "html":
-        return pages.render_resource(desc, stem + (".en.html" if lang == "en" else ".html"), lang).encode(
-            "utf-8"
-        )
+        doc = stem + (".en.html" if lang == "en" else ".html")
+        map_doc = None
+        if is_campus(desc):
+            map_doc = stem.rsplit("/", 1)[-1] + MAP_SUFFIX + (".en.html" if lang == "en" else ".html")
+        return pages.render_resource(desc, doc, lang, map_doc=map_doc).encode("utf-8")
     return rdf_document(desc, ext)

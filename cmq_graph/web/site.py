@@ -39,7 +39,16 @@ from ..namespaces import BASE, META_GRAPH, PREFIXES, SHAPES_GRAPH, sparql_prefix
 from ..store import EmbeddedStore
 from . import pages
 from .dcat import Dump, dcat_record
-from .resources import RDF_FORMATS, WHOLE_GRAPHS, describe, document, document_path, iri_of
+from .resources import (
+    MAP_SUFFIX,
+    RDF_FORMATS,
+    WHOLE_GRAPHS,
+    describe,
+    document,
+    document_path,
+    iri_of,
+    is_campus,
+)
 
 Say = Callable[[str], None]
 
@@ -246,6 +255,11 @@ def build_site(
                 body = document(store, stem, iri, ext, "fr", desc)
                 if body is not None:
                     _write(tmp, f"{stem}.{ext}", body)
+            if desc is not None and is_campus(desc):
+                for lang in ("fr", "en"):
+                    body = document(store, stem + MAP_SUFFIX, iri + MAP_SUFFIX, "html", lang)
+                    if body is not None:
+                        _write(tmp, f"{stem}{MAP_SUFFIX}{'.en' if lang == 'en' else ''}.html", body)
         for ext in RDF_FORMATS:
             body = document(store, "shapes", SHAPES_GRAPH, ext, "fr")
             if body is not None:
