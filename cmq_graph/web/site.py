@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -375,7 +374,3 @@ def site_summary(report: SiteReport) -> str:
     for d in report.dumps or []:
         lines.append(f"  {d.url}  {d.byte_size} bytes  sha256 {d.sha256}")
     return "\n".join(lines)
-
-
-def dumps_json(report: SiteReport) -> str:
-    return json.dumps([d.__dict__ for d in report.dumps or []], indent=2)
