@@ -36,6 +36,7 @@ from .store import (
 )
 from .validate import validate_or_raise
 from .vocabulary import Ontology, load_ontology
+from .web.void import describe_build
 
 Say = Callable[[str], None]
 UNION_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"  # the default graph: the union, once each
@@ -116,6 +117,8 @@ def _check(
     # The shapes join the graph only now: while it holds nothing but the data graphs, the checks
     # read the union of all graphs, which Oxigraph answers 2-3x faster than a list of graphs.
     store.bulk_extend(shapes)
+    with _stage(report, "describe", say):
+        describe_build(store)  # super-types and VoID for publication (cmq_graph.web.void)
     with _stage(report, "union", say):
         report.quads = materialise_union(store)
     with _stage(report, "count", say):

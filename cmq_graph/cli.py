@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "cmq_graph.map_commands",
     "cmq_graph.publish_commands",
     "cmq_graph.web.commands",
+    "cmq_graph.web.site_commands",
 ]
 
 

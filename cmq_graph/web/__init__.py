@@ -1,1 +1,2 @@
-"""Linked-data publication: the SPARQL service (``serve``) and the pages, metadata and site."""
+"""Linked-data publication: the SPARQL service (``serve``), resource pages, dataset metadata,
+ontology docs and the static site."""
