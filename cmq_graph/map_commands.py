@@ -25,7 +25,7 @@ NETWORK_VIEWS = ("summary", "centrality", "bridges", "communities", "components"
 
 
 def _default_output(args: argparse.Namespace) -> Path:
-    suffix = args.campus or args.region or args.academie
+    suffix = args.campus or args.region or args.academie or args.departement
     stem = f"carte-{args.kind}" + (f"-{suffix}" if suffix else "")
     return Path(stem.replace("/", "_").replace(":", "_") + ".html")
 
@@ -39,6 +39,7 @@ def _map(args: argparse.Namespace) -> int:
             campus=args.campus,
             region=args.region,
             academie=args.academie,
+            departement=args.departement,
             lang=args.lang,
             size_by=args.size,
         )
@@ -150,6 +151,7 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
     p.add_argument("--campus", help="campus id (as in data/campuses.csv) or IRI, for the campus map")
     p.add_argument("--region", help="région id (as in data/territories.csv) or IRI, for the territory map")
     p.add_argument("--academie", help="académie id or IRI, for the territory map")
+    p.add_argument("--departement", help="département id or IRI, for the territory map")
     p.add_argument("-o", "--output", type=Path, help="file to write: .html (default), .png or .svg")
     p.add_argument("--lang", choices=sorted(maps.TEXT), default="fr", help="language of names and texts")
     p.add_argument("--size", choices=("degree", "betweenness"), default="degree", help="what node size shows")

@@ -38,8 +38,44 @@
     });
   }
 
+  // A fiche's values, each with the sources that state it: "2015-02-02 (Rectorat…), 2015-03 (…)".
+  function attributedRows(container, pairs) {
+    pairs.forEach(function (pair) {
+      var line = el("div", "cmq-row");
+      line.appendChild(el("span", "cmq-key", pair[0] + " : "));
+      var values = pair[2] || [[pair[1], []]];
+      values.forEach(function (item, i) {
+        if (i) line.appendChild(document.createTextNode(" ; "));
+        line.appendChild(el("span", "cmq-value", item[0]));
+        if (item[1].length) {
+          line.appendChild(el("span", "cmq-src", " (" + T.source + " : " + sourceTitles(item[1]).join(" · ") + ")"));
+        }
+      });
+      container.appendChild(line);
+    });
+  }
+
   function sourceTitles(indexes) {
     return indexes.map(function (i) { return DATA.sources[i].title; });
+  }
+
+  // A source as a reader can check it: its title (a link, opening in a new tab), publisher, date.
+  function sourceItem(s) {
+    var li = el("li");
+    if (s.url && /^https?:\/\//i.test(s.url)) {
+      var a = el("a", null, s.title);
+      a.setAttribute("href", s.url);
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+      li.appendChild(a);
+    } else {
+      li.appendChild(el("span", null, s.title));
+    }
+    var extra = [];
+    if (s.publisher) extra.push(T.publisher + " : " + s.publisher);
+    if (s.date) extra.push(T.date + " : " + s.date);
+    if (extra.length) li.appendChild(el("span", "cmq-src", " — " + extra.join(", ")));
+    return li;
   }
 
   function nodeTooltip(n) {
@@ -62,6 +98,8 @@
     var pairs = [];
     if (e.rel.length) pairs.push([T.relation, e.rel.join(", ")]);
     if (e.partners.length) pairs.push([T.shared + " (" + e.partners.length + ")", e.partners.join(", ")]);
+    if (e.jaccard !== null && e.jaccard !== undefined) pairs.push([T.jaccard, String(e.jaccard)]);
+    if (e.end) pairs.push([T.ended, e.end]);
     pairs = pairs.concat(e.dates);
     rows(box, pairs);
     if (e.src.length) rows(box, [[T.sources, sourceTitles(e.src).join(" · ")]]);
@@ -84,6 +122,7 @@
     if (e.width !== 1) item.width = e.width;
     return item;
   });
+  var minShared = 1;
 
   performance.mark("cmq-items");
   var nodes = new vis.DataSet(nodeItems);
@@ -104,7 +143,9 @@
 
   var nodesView = new vis.DataView(nodes, { filter: nodeVisible });
   var edgesView = new vis.DataView(edges, {
-    filter: function (e) { return visibleIds.has(e.from) && visibleIds.has(e.to); }
+    filter: function (e) {
+      return visibleIds.has(e.from) && visibleIds.has(e.to) && (DATA.edges[e.id].weight || 1) >= minShared;
+    }
   });
 
   function applyFilters() {
@@ -142,7 +183,7 @@
         hideEdgesOnDrag: large,
         hideEdgesOnZoom: large,
         navigationButtons: false,
-        keyboard: false
+        keyboard: { enabled: true, bindToWindow: false, speed: { x: 10, y: 10, zoom: 0.03 } }
       }
     }
   );
@@ -176,12 +217,17 @@
     panel.appendChild(el("h2", null, n.label));
     var pairs = [[T.kind, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")]];
     if (n.other) pairs.push([T.otherNames, n.other]);
-    rows(panel, pairs.concat(n.ids, n.dates));
+    if (n.towns && n.towns.length) pairs.push([T.place, n.towns.join(", ")]);
+    if (n.end) pairs.push([DATA.kinds[n.kinds[0]].category === "campus" ? T.labelEnd : T.ended, n.end]);
+    rows(panel, pairs);
+    attributedRows(panel, n.ids.concat(n.dates));
     var iri = el("div", "cmq-row");
     iri.appendChild(el("span", "cmq-key", T.identifier + " : "));
     var link = el("a", null, n.iri);
     link.setAttribute("href", n.iri);
+    link.setAttribute("target", "_blank");
     link.setAttribute("rel", "noopener noreferrer");
+    link.setAttribute("title", T.newTab);
     iri.appendChild(link);
     panel.appendChild(iri);
 
@@ -199,6 +245,8 @@
         li.appendChild(button);
         var extra = item.edge.rel.concat(item.edge.dates.map(function (d) { return d[0] + " " + d[1]; }));
         if (item.edge.partners.length) extra.push(T.shared + " : " + item.edge.partners.length);
+        if (item.edge.jaccard !== null && item.edge.jaccard !== undefined) extra.push(T.jaccard + " : " + item.edge.jaccard);
+        if (isEnded(item.edge)) extra.push(T.ended + " " + item.edge.end);
         if (extra.length) li.appendChild(el("span", "cmq-role", " — " + extra.join(", ")));
         if (item.edge.src.length) {
           li.appendChild(el("div", "cmq-src", T.source + " : " + sourceTitles(item.edge.src).join(" · ")));
@@ -208,8 +256,9 @@
     panel.appendChild(list);
     panel.appendChild(el("h3", null, T.sources));
     var sources = el("ul", "cmq-sources");
-    sourceTitles(n.src).forEach(function (title) { sources.appendChild(el("li", null, title)); });
+    n.src.forEach(function (i) { sources.appendChild(sourceItem(DATA.sources[i])); });
     panel.appendChild(sources);
+    document.getElementById("cmq-aside").scrollTop = 0;
   }
 
   function select(id) {
@@ -242,7 +291,11 @@
 
   // -- search by name -------------------------------------------------------------------------
 
-  var searchIndex = DATA.nodes.map(function (n) { return normalise(n.label + " " + (n.other || "")); });
+  // Names, other names (short names), identifiers (UAI, SIREN, acronym…) and towns.
+  var searchIndex = DATA.nodes.map(function (n) {
+    var ids = n.ids.map(function (p) { return p[1]; }).join(" ");
+    return normalise([n.label, n.other || "", ids, (n.towns || []).join(" ")].join(" | "));
+  });
 
   function search(query) {
     var results = document.getElementById("cmq-results");
@@ -328,10 +381,96 @@
   regionSelect.addEventListener("change", function () { regionFilter = regionSelect.value; applyFilters(); });
 
   var sourceList = document.getElementById("cmq-source-list");
-  DATA.sources.forEach(function (s) {
-    var li = el("li", null, s.title);
-    sourceList.appendChild(li);
+  DATA.sources.forEach(function (s) { sourceList.appendChild(sourceItem(s)); });
+
+  // -- time: what had ended (or not begun) at the chosen date is drawn dashed --------------------
+
+  var asOf = new Date().toISOString().slice(0, 10);
+  function isEnded(item) {
+    return (item.end && String(item.end) < asOf.slice(0, String(item.end).length)) ||
+      (item.start && String(item.start).slice(0, asOf.length) > asOf);
+  }
+  function applyDate() {
+    var ended = 0;
+    var nodeUpdates = [];
+    DATA.nodes.forEach(function (n, i) {
+      var off = !!isEnded(n);
+      if (off) ended++;
+      nodeUpdates.push({ id: i, shapeProperties: { borderDashes: off ? [4, 3] : false }, borderWidth: off ? 2 : 1 });
+    });
+    var edgeUpdates = [];
+    DATA.edges.forEach(function (e, i) {
+      var off = !!isEnded(e);
+      if (off) ended++;
+      edgeUpdates.push({ id: i, dashes: off ? [6, 4] : false });
+    });
+    nodes.update(nodeUpdates);
+    edges.update(edgeUpdates);
+    document.getElementById("cmq-ended").textContent = T.endedCount.replace("{n}", ended);
+    return ended;
+  }
+  var asOfInput = document.getElementById("cmq-asof");
+  asOfInput.value = asOf;
+  asOfInput.addEventListener("change", function () {
+    if (asOfInput.value) { asOf = asOfInput.value; applyDate(); }
   });
+
+  // -- shared partners: a minimum number of shared partners ------------------------------------
+
+  var maxWeight = DATA.edges.reduce(function (m, e) { return Math.max(m, e.weight || 1); }, 1);
+  if (DATA.kind === "shared-partners") {
+    document.getElementById("cmq-shared-box").hidden = false;
+    var slider = document.getElementById("cmq-min-shared");
+    slider.max = String(maxWeight);
+    slider.addEventListener("input", function () {
+      minShared = Number(slider.value);
+      document.getElementById("cmq-min-shared-value").textContent = slider.value;
+      applyFilters();
+    });
+  }
+  function listInto(boxId, listId, items, show) {
+    if (!items.length) return;
+    document.getElementById(boxId).hidden = false;
+    var list = document.getElementById(listId);
+    items.forEach(function (item) { list.appendChild(el("li", null, show(item))); });
+  }
+  listInto("cmq-hubs-box", "cmq-hubs", DATA.hubs || [], function (h) { return h.label + " (" + h.campuses + " campus)"; });
+  listInto("cmq-unplaced-box", "cmq-unplaced", DATA.unplaced || [], function (u) { return u; });
+  if ((DATA.unplaced || []).length) document.getElementById("cmq-unplaced-count").textContent = String(DATA.unplaced.length);
+
+  // -- zoom buttons and the table alternative ---------------------------------------------------
+
+  document.getElementById("cmq-zoom-in").addEventListener("click", function () {
+    network.moveTo({ scale: network.getScale() * 1.4 });
+  });
+  document.getElementById("cmq-zoom-out").addEventListener("click", function () {
+    network.moveTo({ scale: network.getScale() / 1.4 });
+  });
+  document.getElementById("cmq-fit").addEventListener("click", function () { network.fit({ animation: false }); });
+
+  var tbody = document.querySelector("#cmq-table tbody");
+  var degree = DATA.nodes.map(function () { return 0; });
+  DATA.edges.forEach(function (e) { degree[e.from]++; degree[e.to]++; });
+  DATA.nodes.forEach(function (n, i) {
+    var tr = el("tr");
+    var td = el("td");
+    var b = el("button", "cmq-link", n.label);
+    b.type = "button";
+    b.addEventListener("click", function () { select(i); document.getElementById("cmq-details").focus(); });
+    td.appendChild(b);
+    tr.appendChild(td);
+    tr.appendChild(el("td", null, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")));
+    tr.appendChild(el("td", null, (n.towns || []).join(", ")));
+    tr.appendChild(el("td", null, String(degree[i])));
+    tbody.appendChild(tr);
+  });
+  document.getElementById("cmq-details").setAttribute("tabindex", "-1");
+
+  if (DATA.empty) {
+    var empty = document.getElementById("cmq-empty");
+    empty.textContent = DATA.empty;
+    empty.hidden = false;
+  }
 
   // -- ready ----------------------------------------------------------------------------------
 
@@ -345,11 +484,19 @@
     drawnAt: null,
     search: search,
     select: select,
-    highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; }
+    highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; },
+    setDate: function (d) { asOf = d; asOfInput.value = d; return applyDate(); },
+    setMinShared: function (m) { minShared = m; applyFilters(); return edgesView.length; }
   };
   window.cmqMap = state;
   applyFilters();
+  applyDate();
   showDetails(null);
+  if (DATA.nodes.length === 0) {
+    state.drawnAt = performance.now();
+    state.ready = true;
+    document.body.setAttribute("data-ready", "true");
+  }
   network.once("afterDrawing", function () {
     state.drawnAt = performance.now();
     state.ready = true;
