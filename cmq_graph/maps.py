@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from rdflib import URIRef
 
 from . import network
 from .errors import QueryError
@@ -427,7 +428,13 @@ def build_map(
         known = territories(store)
         iri = str(bindings["territory"])
         if not any(t["iri"] == iri and t["type"] in wanted for t in known):
-            raise _unknown_territory(value, option, known, wanted)
+            # Also by official code: ``28``, ``region-28`` or ``academie-70`` name the current
+            # territory with that INSEE or académie code, whatever its id in this graph.
+            code = value.rsplit("-", 1)[-1]
+            same = [t for t in known if t["type"] in wanted and t.get("code") == code and not t.get("end")]
+            if len(same) != 1:
+                raise _unknown_territory(value, option, known, wanted)
+            bindings["territory"] = URIRef(same[0]["iri"])
     if kind == "campus":
         iri = str(bindings["campus"])
         if str(CMQ.Campus) not in details.kinds.get(iri, set()):
