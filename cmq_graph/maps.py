@@ -229,7 +229,7 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
     "fr": {
         "overview": (
             "Les campus des métiers et des qualifications et leurs membres",
-            "Chaque campus (étoile rouge) est relié aux organisations qui en sont membres : "
+            "Chaque campus (étoile vermillon) est relié aux organisations qui en sont membres : "
             "établissements de formation, entreprises et partenaires, organismes publics.",
         ),
         "campus": (
@@ -259,7 +259,7 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "overview": (
             "The Campus des métiers et des qualifications and their members",
-            "Each campus (red star) is linked to the organisations that are its members: schools "
+            "Each campus (vermillion star) is linked to the organisations that are its members: schools "
             "and universities, companies and partners, public bodies.",
         ),
         "campus": (
