@@ -599,13 +599,35 @@
   // -- update ----------------------------------------------------------------------------------
 
   var timings = [];
+  var last = { key: null, list: null, byArea: null };
+  // A filter, the colour measure or the level changes the whole view; a click on an area or a
+  // campus changes only the panels (the map, indicators and table are kept as they are).
+  function viewKey() {
+    return FILTERS.map(function (f) { return state[f.name]; }).concat([state.measure, state.level]).join("\u0001");
+  }
   function update(pushHash) {
     var start = performance.now();
-    var list = filtered();
+    var k = viewKey();
+    var list, byArea;
+    if (k === last.key) {
+      list = last.list;
+      byArea = last.byArea;
+      Object.keys(depPaths).forEach(function (code) {
+        depPaths[code].classList.toggle("selected", state.area === areaKey(code, regionOfDep(code)));
+      });
+      showActive();
+      showArea(list, byArea);
+      showFiche();
+      if (pushHash) writeHash();
+      timings.push(performance.now() - start);
+      return list.length;
+    }
+    list = filtered();
     var shown = {};
     list.forEach(function (c) { shown[c.i] = true; });
     dots.forEach(function (d, i) { if (d) d.style.display = shown[i] ? "" : "none"; });
-    var byArea = colourAreas(list);
+    byArea = colourAreas(list);
+    last = { key: k, list: list, byArea: byArea };
     showActive();
     showArea(list, byArea);
     showFiche();

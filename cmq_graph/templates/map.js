@@ -114,12 +114,22 @@
   DATA.kinds.forEach(function (kind, k) {
     groups["k" + k] = { shape: kind.shape, color: { background: kind.color, border: "#333333" } };
   });
+  var asOf = new Date().toISOString().slice(0, 10);
+  function isEnded(item) {
+    return !!((item.end && String(item.end) < asOf.slice(0, String(item.end).length)) ||
+      (item.start && String(item.start).slice(0, asOf.length) > asOf));
+  }
+  var nodeEnded = DATA.nodes.map(isEnded);
+  var edgeEnded = DATA.edges.map(isEnded);
   var nodeItems = DATA.nodes.map(function (n, i) {
-    return { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
+    var item = { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
+    if (nodeEnded[i]) { item.shapeProperties = { borderDashes: [4, 3] }; item.borderWidth = 2; }
+    return item;
   });
   var edgeItems = DATA.edges.map(function (e, i) {
     var item = { id: i, from: e.from, to: e.to };
     if (e.width !== 1) item.width = e.width;
+    if (edgeEnded[i]) item.dashes = [6, 4];
     return item;
   });
   var minShared = 1;
@@ -195,6 +205,12 @@
 
   function highlight(ids) {
     highlighted = ids === null ? null : new Set(ids);
+    if (DATA.nodes.length > 1000) {
+      // A national map: dimming thousands of items costs seconds in vis-network; its own
+      // selection (bold outline and links) marks the set instead, in milliseconds.
+      network.selectNodes(ids === null ? [] : ids.filter(function (i) { return visibleIds.has(i); }), true);
+      return;
+    }
     var nodeUpdates = nodeItems.map(function (n) {
       return { id: n.id, opacity: highlighted === null || highlighted.has(n.id) ? 1 : DIM_NODE };
     });
@@ -385,27 +401,26 @@
 
   // -- time: what had ended (or not begun) at the chosen date is drawn dashed --------------------
 
-  var asOf = new Date().toISOString().slice(0, 10);
-  function isEnded(item) {
-    return (item.end && String(item.end) < asOf.slice(0, String(item.end).length)) ||
-      (item.start && String(item.start).slice(0, asOf.length) > asOf);
-  }
+  // Only what changes state is updated: a national map has thousands of items.
   function applyDate() {
     var ended = 0;
     var nodeUpdates = [];
     DATA.nodes.forEach(function (n, i) {
-      var off = !!isEnded(n);
+      var off = isEnded(n);
       if (off) ended++;
-      nodeUpdates.push({ id: i, shapeProperties: { borderDashes: off ? [4, 3] : false }, borderWidth: off ? 2 : 1 });
+      if (off !== nodeEnded[i]) {
+        nodeEnded[i] = off;
+        nodeUpdates.push({ id: i, shapeProperties: { borderDashes: off ? [4, 3] : false }, borderWidth: off ? 2 : 1 });
+      }
     });
     var edgeUpdates = [];
     DATA.edges.forEach(function (e, i) {
-      var off = !!isEnded(e);
+      var off = isEnded(e);
       if (off) ended++;
-      edgeUpdates.push({ id: i, dashes: off ? [6, 4] : false });
+      if (off !== edgeEnded[i]) { edgeEnded[i] = off; edgeUpdates.push({ id: i, dashes: off ? [6, 4] : false }); }
     });
-    nodes.update(nodeUpdates);
-    edges.update(edgeUpdates);
+    if (nodeUpdates.length) nodes.update(nodeUpdates);
+    if (edgeUpdates.length) edges.update(edgeUpdates);
     document.getElementById("cmq-ended").textContent = T.endedCount.replace("{n}", ended);
     return ended;
   }
