@@ -169,6 +169,7 @@ TEXT: dict[str, dict[str, str]] = {
         "searchHelp": "Nom, nom court, sigle, commune, UAI, SIREN…",
         "newTab": "(s'ouvre dans un nouvel onglet)",
         "labelEnd": "Fin du label",
+        "campusOnly": "Campus seulement (cliquez un campus pour ouvrir ses membres)",
     },
     "en": {
         "kind": "Kind",
@@ -222,6 +223,7 @@ TEXT: dict[str, dict[str, str]] = {
         "searchHelp": "Name, short name, acronym, town, UAI, SIREN…",
         "newTab": "(opens in a new tab)",
         "labelEnd": "End of label",
+        "campusOnly": "Campuses only (click a campus to open its members)",
     },
 }
 
@@ -350,6 +352,8 @@ TERRITORY_TYPES = {
     str(CMQ.Departement): "département",
     str(CMQ.Academie): "académie",
 }
+CAMPUS_ONLY_LIMIT = 1000
+"""An overview with more nodes opens on its campuses only; a click on a campus opens its members."""
 HUB_SHARE = 0.1
 HUB_MINIMUM = 5
 """A partner of at least max(HUB_MINIMUM, HUB_SHARE × campuses) campuses is a national hub: set
@@ -894,6 +898,7 @@ def page_data(model: MapModel) -> dict[str, Any]:
         "regions": [{"iri": r, "label": details.label(r, lang)} for r in region_keys],
         "sources": source_titles,
         "text": text,
+        "campusOnly": model.kind == "overview" and g.number_of_nodes() > CAMPUS_ONLY_LIMIT,
         "hubs": model.extras.get("hubs", []),
         "unplaced": model.extras.get("unplaced", []),
         "empty": model.extras.get("empty", ""),

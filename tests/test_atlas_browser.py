@@ -419,3 +419,28 @@ def test_network_maps_of_synthetic_national_data(
         page.assert_clean()
     finally:
         page.close()
+
+
+def test_national_overview_opens_on_campuses_and_a_click_opens_members(
+    browser, synth_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maps, "CAMPUS_ONLY_LIMIT", 10)  # the synthetic graph stands for a national one
+    page = open_map(browser, synth_store, tmp_path, "overview", "campus-only")
+    try:
+        p = page.page
+        visible = "() => cmqMap.nodes.get().filter(n => !n.hidden).length"
+        assert p.evaluate("cmqMap.campusOnly()") is True
+        assert p.evaluate(visible) == 30  # the campuses only
+        assert p.text_content("#cmq-counts").startswith("30 éléments")
+        p.evaluate("cmqMap.select(0)")  # campuses sort first
+        opened = p.evaluate(visible)
+        degree = p.evaluate("cmqMap.network.getConnectedNodes(0).length")
+        assert opened == 30 + degree and degree > 0
+        assert p.locator("#cmq-details h2").count() == 1
+        # Unticking the box shows everything.
+        p.uncheck("#cmq-campus-only")
+        assert p.evaluate(visible) == p.evaluate("cmqMap.nodes.length")
+        page.shot("synth-campus-only")
+        page.assert_clean()
+    finally:
+        page.close()

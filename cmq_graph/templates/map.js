@@ -114,6 +114,15 @@
   DATA.kinds.forEach(function (kind, k) {
     groups["k" + k] = { shape: kind.shape, color: { background: kind.color, border: "#333333" } };
   });
+  // A national overview opens on its campuses only (the others hidden, which vis-network draws
+  // and hides in milliseconds, unlike a filtered view); a click on a campus opens its members.
+  var campusOnly = DATA.campusOnly === true;
+  var opened = new Set();
+  var neighbours = DATA.nodes.map(function () { return []; });
+  DATA.edges.forEach(function (e) { neighbours[e.from].push(e.to); neighbours[e.to].push(e.from); });
+  function isCampus(i) { return DATA.kinds[DATA.nodes[i].kinds[0]].category === "campus"; }
+  function isHidden(i) { return campusOnly && !isCampus(i) && !opened.has(i); }
+
   var asOf = new Date().toISOString().slice(0, 10);
   function isEnded(item) {
     return !!((item.end && String(item.end) < asOf.slice(0, String(item.end).length)) ||
@@ -123,6 +132,7 @@
   var edgeEnded = DATA.edges.map(isEnded);
   var nodeItems = DATA.nodes.map(function (n, i) {
     var item = { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
+    if (isHidden(i)) item.hidden = true;
     if (nodeEnded[i]) { item.shapeProperties = { borderDashes: [4, 3] }; item.borderWidth = 2; }
     return item;
   });
@@ -151,6 +161,7 @@
     return true;
   }
 
+  visibleIds = new Set(nodeItems.filter(nodeVisible).map(function (n) { return n.id; }));
   var nodesView = new vis.DataView(nodes, { filter: nodeVisible });
   var edgesView = new vis.DataView(edges, {
     filter: function (e) {
@@ -162,8 +173,18 @@
     visibleIds = new Set(nodes.getIds({ filter: nodeVisible }));
     nodesView.refresh();
     edgesView.refresh();
-    document.getElementById("cmq-counts").textContent =
-      T.counts.replace("{nodes}", nodesView.length).replace("{edges}", edgesView.length);
+    updateCounts();
+  }
+
+  function updateCounts() {
+    var n = nodesView.length, m = edgesView.length;
+    if (campusOnly) {
+      n = 0;
+      visibleIds.forEach(function (i) { if (!isHidden(i)) n++; });
+      m = 0;
+      edgesView.forEach(function (e) { if (!isHidden(e.from) && !isHidden(e.to)) m++; });
+    }
+    document.getElementById("cmq-counts").textContent = T.counts.replace("{nodes}", n).replace("{edges}", m);
   }
 
   performance.mark("cmq-datasets");
@@ -284,6 +305,14 @@
       showDetails(null);
       return;
     }
+    if (campusOnly) {
+      // Open the campus (or the found member) and its neighbours.
+      var shown = [];
+      [id].concat(neighbours[id]).forEach(function (j) {
+        if (!opened.has(j)) { opened.add(j); shown.push({ id: j, hidden: false }); }
+      });
+      if (shown.length) { nodes.update(shown); updateCounts(); }
+    }
     if (!visibleIds.has(id)) return;
     network.selectNodes([id]);
     highlight([id].concat(network.getConnectedNodes(id)));
@@ -323,7 +352,7 @@
     }
     var found = [];
     searchIndex.forEach(function (text, i) {
-      if (visibleIds.has(i) && text.indexOf(q) >= 0) found.push(i);
+      if ((campusOnly || visibleIds.has(i)) && text.indexOf(q) >= 0) found.push(i);
     });
     highlight(found);
     found.slice(0, 30).forEach(function (i) {
@@ -432,6 +461,18 @@
 
   // -- shared partners: a minimum number of shared partners ------------------------------------
 
+  if (DATA.campusOnly === true) {
+    document.getElementById("cmq-campus-only-box").hidden = false;
+    var onlyBox = document.getElementById("cmq-campus-only");
+    onlyBox.checked = true;
+    onlyBox.addEventListener("change", function () {
+      campusOnly = onlyBox.checked;
+      opened.clear();
+      nodes.update(nodeItems.map(function (n) { return { id: n.id, hidden: isHidden(n.id) }; }));
+      updateCounts();
+    });
+  }
+
   var maxWeight = DATA.edges.reduce(function (m, e) { return Math.max(m, e.weight || 1); }, 1);
   if (DATA.kind === "shared-partners") {
     document.getElementById("cmq-shared-box").hidden = false;
@@ -501,7 +542,8 @@
     select: select,
     highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; },
     setDate: function (d) { asOf = d; asOfInput.value = d; return applyDate(); },
-    setMinShared: function (m) { minShared = m; applyFilters(); return edgesView.length; }
+    setMinShared: function (m) { minShared = m; applyFilters(); return edgesView.length; },
+    campusOnly: function () { return campusOnly; }
   };
   window.cmqMap = state;
   applyFilters();
