@@ -145,7 +145,8 @@ TEXT: dict[str, dict[str, str]] = {
         "clic : voir les liens d'un élément ; Échap dans la recherche : tout réafficher.",
         "sizeDegree": "Taille : nombre de liens.",
         "sizeBetweenness": "Taille : centralité d'intermédiarité (rôle de passerelle).",
-        "sizeWeight": "Taille : nombre de liens ; épaisseur d'un lien : nombre de partenaires communs.",
+        "sizeWeight": "Taille : nombre de liens ; épaisseur d'un lien : similarité de leurs partenaires "
+        "(indice de Jaccard, le plus fort au plus épais).",
         "campus": "Campus",
         "empty": "Rien à dessiner pour {name} : aucun campus ni lien connu dans le graphe. Cela peut "
         "venir des données (territoire, site ou pilote du campus non renseignés) plutôt que de la réalité.",
@@ -199,7 +200,7 @@ TEXT: dict[str, dict[str, str]] = {
         "Escape in the search box: show everything again.",
         "sizeDegree": "Size: number of links.",
         "sizeBetweenness": "Size: betweenness centrality (bridging role).",
-        "sizeWeight": "Size: number of links; line width: number of shared partners.",
+        "sizeWeight": "Size: number of links; line width: similarity of their partners (Jaccard index).",
         "campus": "Campus",
         "empty": "Nothing to draw for {name}: no campus or link is known in the graph. This may come "
         "from the data (territory, site or pilot of the campus not given) rather than from reality.",
@@ -850,6 +851,7 @@ def page_data(model: MapModel) -> dict[str, Any]:
         )
     edges = []
     max_weight = max((d.get("weight", 1) for _s, _t, d in g.edges(data=True)), default=1)
+    max_jaccard = max((d.get("jaccard") or 0.0 for _s, _t, d in g.edges(data=True)), default=0.0) or 1.0
     for s, t, d in sorted(g.edges(data=True), key=lambda e: (index[e[0]], index[e[1]])):
         origin = d.get("origin", s)
         a, b = (s, t) if origin == s else (t, s)
@@ -865,7 +867,9 @@ def page_data(model: MapModel) -> dict[str, Any]:
         weight = d.get("weight", 1)
         jaccard = d.get("jaccard")
         width = (
-            1.0 + 7.0 * jaccard if jaccard is not None else 1.0 + 5.0 * (weight - 1) / max(max_weight - 1, 1)
+            1.0 + 6.0 * jaccard / max_jaccard
+            if jaccard is not None
+            else 1.0 + 5.0 * (weight - 1) / max(max_weight - 1, 1)
         )
         edges.append(
             {

@@ -95,7 +95,7 @@ class Page:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(path.resolve().as_uri() + url_suffix)
-        self.page.wait_for_function(ready, timeout=30_000)
+        self.page.wait_for_function(ready, timeout=90_000)
 
     def assert_clean(self) -> None:
         assert self.errors == []

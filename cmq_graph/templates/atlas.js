@@ -290,14 +290,16 @@
         fill[a] = best ? colourOf[best] : SEQ[0];
       });
       legend.appendChild(el("span", "key", "Filière (ou secteur) la plus représentée : "));
-      ranked.slice(0, CAT.length - 1).forEach(function (t) {
+      var used = {};
+      Object.keys(fill).forEach(function (a) { used[fill[a]] = true; });
+      ranked.slice(0, CAT.length - 1).filter(function (t) { return used[colourOf[t]]; }).forEach(function (t) {
         var item = el("span");
         var sw = el("span", "swatch"); sw.style.background = colourOf[t];
         item.appendChild(sw);
         item.appendChild(document.createTextNode(t));
         legend.appendChild(item);
       });
-      if (ranked.length >= CAT.length) {
+      if (ranked.length >= CAT.length && used["#999999"]) {
         var other = el("span"); var sw2 = el("span", "swatch"); sw2.style.background = "#999999";
         other.appendChild(sw2); other.appendChild(document.createTextNode("autres")); legend.appendChild(other);
       }
