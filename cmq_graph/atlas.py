@@ -1,7 +1,7 @@
 """The atlas: France's campuses on a map of France, with the indicators policy staff ask for.
 
 One offline HTML file in French (``cmq-graph map atlas``). Everything comes from SPARQL
-(``queries/atlas-*.rq`` and ``map-territories``/``map-campus-places``/``map-source-details``), so
+(``queries/map-atlas-*.rq`` and ``map-territories``/``map-campus-places``/``map-source-details``), so
 the national graph shows without code changes; territories are matched to the drawing by their
 INSEE codes (``cmq:inseeCode``), never by their ids.
 
@@ -85,7 +85,7 @@ def build_atlas(store: GraphStore, *, today: str | None = None) -> Atlas:
     """Query the store for everything the atlas shows."""
     today = today or datetime.now(UTC).strftime("%Y-%m-%d")
     names: dict[str, str] = {}
-    for node, label in network.run(store, "atlas-names").rows:
+    for node, label in network.run(store, "map-atlas-names").rows:
         lang = getattr(label, "language", None) or ""
         if str(node) not in names or lang == "fr":
             names[str(node)] = str(label)
@@ -137,7 +137,7 @@ def build_atlas(store: GraphStore, *, today: str | None = None) -> Atlas:
         campus(node)
     sectors = _Index()
     filieres = _Index()
-    for row in network.run(store, "atlas-campuses").dicts():
+    for row in network.run(store, "map-atlas-campuses").dicts():
         c = campus(str(row["campus"]))
         facet, value = str(row["facet"]), str(row["value"])
         if facet == "name":
@@ -179,7 +179,7 @@ def build_atlas(store: GraphStore, *, today: str | None = None) -> Atlas:
 
     mentions = _Index()
     calls = _Index()
-    for row in network.run(store, "atlas-labellings").dicts():
+    for row in network.run(store, "map-atlas-labellings").dicts():
         c = campus(str(row["campus"]))
         c["labels"].append(
             {
@@ -195,10 +195,10 @@ def build_atlas(store: GraphStore, *, today: str | None = None) -> Atlas:
                 "labelling": str(row["labelling"]),
             }
         )
-    for row in network.run(store, "atlas-campus-members").dicts():
+    for row in network.run(store, "map-atlas-role-counts").dicts():
         role = name(str(row["role"])) if row.get("role") is not None else "rôle non précisé"
         campus(str(row["campus"]))["members"].append([role, int(str(row["members"]))])
-    for c_iri, s_iri in network.run(store, "atlas-campus-sources").rows:
+    for c_iri, s_iri in network.run(store, "map-atlas-campus-sources").rows:
         campus(str(c_iri))["src"].append(source(str(s_iri)))
 
     for c in campuses.values():

@@ -919,7 +919,7 @@ def label_ends(store: GraphStore) -> dict[str, str]:
     """Each campus's end of label: the latest end of validity of its labellings (stated, or date
     plus the label's duration in years; a date given as a month or a year keeps that precision)."""
     out: dict[str, str] = {}
-    for row in network.run(store, "atlas-labellings").dicts():
+    for row in network.run(store, "map-atlas-labellings").dicts():
         end = labelling_end(row)
         campus = str(row["campus"])
         if end and end > out.get(campus, ""):
