@@ -323,6 +323,9 @@ def test_network_map_by_keyboard_zoom_and_table(
         name = first.text_content()
         p.keyboard.press("Enter")
         assert p.text_content("#cmq-details h2") == name
+        # The fiche is at the top, in view on a 1366×768 laptop.
+        box = p.locator("#cmq-details h2").bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] < 768
         # Identifiers open in a new tab, so the offline map stays.
         iri = p.locator("#cmq-details a[href^='https://w3id.org/']").first
         assert iri.get_attribute("target") == "_blank"
