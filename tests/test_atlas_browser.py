@@ -143,6 +143,14 @@ def test_atlas_of_the_curated_data(browser, store: EmbeddedStore, tmp_path: Path
         # Campuses with no known place are listed, not silently left out.
         unplaced = p.locator("#area li").count()
         assert p.evaluate("cmqAtlas.dots()") + unplaced == total
+        # Labels that ended before today are drawn hollow and listed among the expiring or expired.
+        expired = p.evaluate(
+            "JSON.parse(document.getElementById('atlas-data').textContent).campuses"
+            ".filter(c => c.labels.some(l => l.end)).length"
+        )
+        assert expired > 0
+        assert p.locator("#map circle.dot.expired").count() >= 1
+        assert p.locator("#t-expiring tbody tr").count() >= p.locator("#map circle.dot.expired").count()
         # Click Normandie: its campuses; click one: its fiche, with sources and their publishers.
         p.locator("#map path[aria-label^='Normandie']").first.click()
         heading = p.text_content("#area h2")
@@ -325,7 +333,7 @@ def test_network_map_by_keyboard_zoom_and_table(
         assert p.text_content("#cmq-details h2") == name
         # The fiche is at the top, in view on a 1366×768 laptop.
         box = p.locator("#cmq-details h2").bounding_box()
-        assert box and 0 <= box["y"] and box["y"] + box["height"] < 768
+        assert box and box["y"] >= 0 and box["y"] + box["height"] < 768
         # Identifiers open in a new tab, so the offline map stays.
         iri = p.locator("#cmq-details a[href^='https://w3id.org/']").first
         assert iri.get_attribute("target") == "_blank"
