@@ -150,7 +150,8 @@ TEXT: dict[str, dict[str, str]] = {
         "campus": "Campus",
         "empty": "Rien à dessiner pour {name} : aucun campus ni lien connu dans le graphe. Cela peut "
         "venir des données (territoire, site ou pilote du campus non renseignés) plutôt que de la réalité.",
-        "unplaced": "Campus sans lieu connu (ni territoire, ni site, ni pilote rattaché à un territoire)",
+        "unplaced": "Campus sans {level} connu(e) "
+        "(ni territoire, ni site, ni pilote qui y mène dans les données)",
         "hubs": "Partenaires nationaux mis à part (présents dans trop de campus pour distinguer des liens)",
         "minShared": "Partenaires communs au moins",
         "asOf": "À la date du",
@@ -204,7 +205,7 @@ TEXT: dict[str, dict[str, str]] = {
         "campus": "Campus",
         "empty": "Nothing to draw for {name}: no campus or link is known in the graph. This may come "
         "from the data (territory, site or pilot of the campus not given) rather than from reality.",
-        "unplaced": "Campuses with no known place (no territory, site or pilot tied to a territory)",
+        "unplaced": "Campuses with no known {level} (no territory, site or pilot leading to one in the data)",
         "hubs": "National partners set apart (in too many campuses to tell links apart)",
         "minShared": "Shared partners at least",
         "asOf": "As of",
@@ -453,7 +454,12 @@ def build_map(
     if kind == "shared-partners":
         extras["hubs"] = _set_hubs_apart(store, g, details, lang)
     if kind in {"territory", "overview", "shared-partners"}:
-        extras["unplaced"] = _unplaced_campuses(store, details, lang)
+        # On an académie's map, a campus whose académie is unknown is listed; likewise régions.
+        level = {"--academie": "académie", "--departement": "département"}.get(
+            given[0][0] if given else "", "région"
+        )
+        extras["unplaced"] = _unplaced_campuses(store, details, lang, level)
+        extras["unplaced_level"] = level
     name = ""
     if bindings:
         name = details.label(str(next(iter(bindings.values()))), lang)
@@ -511,9 +517,19 @@ def _set_hubs_apart(
     )
 
 
-def _unplaced_campuses(store: GraphStore, details: network.Details, lang: str) -> list[str]:
-    """Campuses with no known région, département or académie: said, not silently left out."""
-    placed = {str(c) for c, *_ in network.run(store, "map-campus-places").rows}
+def _unplaced_campuses(
+    store: GraphStore, details: network.Details, lang: str, level: str = "région"
+) -> list[str]:
+    """Campuses whose ``level`` (région, académie, département) is unknown: said, not left out.
+
+    The data may give a campus's région but not its académie (a département is not said to lie in
+    an académie): the académie maps then list it rather than miss it silently.
+    """
+    placed = {
+        str(row["campus"])
+        for row in network.run(store, "map-campus-places").dicts()
+        if TERRITORY_TYPES.get(str(row["type"])) == level
+    }
     campuses = [v for v, k in details.kinds.items() if str(CMQ.Campus) in k]
     return sorted(details.label(c, lang) for c in campuses if c not in placed)
 
@@ -888,6 +904,7 @@ def page_data(model: MapModel) -> dict[str, Any]:
             }
         )
     text = dict(TEXT[lang])
+    text["unplaced"] = text["unplaced"].format(level=model.extras.get("unplaced_level", "région"))
     text["sizeNote"] = {
         "degree": text["sizeWeight"] if model.kind == "shared-partners" else text["sizeDegree"],
         "betweenness": text["sizeBetweenness"],
