@@ -228,15 +228,17 @@
   }
   var dots = [];
   var perAnchor = {};
+  var DOT = D.campuses.length <= 300 ? 4 : 2.6; // fewer campuses, bigger dots
+
   D.campuses.forEach(function (c) {
     var anchor = anchorOf(c);
     if (!anchor) { dots.push(null); return; }
     var k = perAnchor[anchor] = (perAnchor[anchor] || 0) + 1;
     var centre = centreOf(anchor);
-    var angle = k * 2.399963, radius = 3.1 * Math.sqrt(k - 1);
+    var angle = k * 2.399963, radius = 1.2 * DOT * Math.sqrt(k - 1);
     var cls = "dot" + (c.mentions.length ? " mention" : "") + (expired(c) ? " expired" : "");
     var dot = svg("circle", { cx: (centre[0] + radius * Math.cos(angle)).toFixed(1),
-      cy: (centre[1] + radius * Math.sin(angle)).toFixed(1), r: "2.6", "class": cls });
+      cy: (centre[1] + radius * Math.sin(angle)).toFixed(1), r: String(DOT), "class": cls });
     var title = svg("title", {});
     title.textContent = c.name + (expired(c) ? " — label échu le " + c.end : "");
     dot.appendChild(title);
