@@ -450,7 +450,12 @@ def test_national_overview_opens_on_campuses_and_a_click_opens_members(
         assert p.locator("#cmq-details h2").count() == 1
         # Unticking the box shows everything.
         p.uncheck("#cmq-campus-only")
-        assert p.evaluate(visible) == p.evaluate("cmqMap.nodes.length")
+        total = p.evaluate("JSON.parse(document.getElementById('cmq-data').textContent).nodes.length")
+        assert p.evaluate(visible) == p.evaluate("cmqMap.nodes.length") == total
+        assert p.text_content("#cmq-counts").startswith(f"{total} éléments")
+        # Ticking it again closes every member.
+        p.check("#cmq-campus-only")
+        assert p.evaluate(visible) == 30
         page.shot("synth-campus-only")
         page.assert_clean()
     finally:

@@ -114,8 +114,9 @@
   DATA.kinds.forEach(function (kind, k) {
     groups["k" + k] = { shape: kind.shape, color: { background: kind.color, border: "#333333" } };
   });
-  // A national overview opens on its campuses only (the others hidden, which vis-network draws
-  // and hides in milliseconds, unlike a filtered view); a click on a campus opens its members.
+  // A national overview opens on its campuses only: the other items enter the data sets when a
+  // click opens them (vis-network then processes tens of items, not thousands: the first frame
+  // and each click stay fast).
   var campusOnly = DATA.campusOnly === true;
   var opened = new Set();
   var neighbours = DATA.nodes.map(function () { return []; });
@@ -132,7 +133,6 @@
   var edgeEnded = DATA.edges.map(isEnded);
   var nodeItems = DATA.nodes.map(function (n, i) {
     var item = { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
-    if (isHidden(i)) item.hidden = true;
     if (nodeEnded[i]) { item.shapeProperties = { borderDashes: [4, 3] }; item.borderWidth = 2; }
     return item;
   });
@@ -145,8 +145,52 @@
   var minShared = 1;
 
   performance.mark("cmq-items");
-  var nodes = new vis.DataSet(nodeItems);
-  var edges = new vis.DataSet(edgeItems);
+  var present = new Set();
+  var edgePresent = new Set();
+  var edgesOf = DATA.nodes.map(function () { return []; });
+  DATA.edges.forEach(function (e, i) { edgesOf[e.from].push(i); edgesOf[e.to].push(i); });
+  nodeItems.forEach(function (n) { if (!isHidden(n.id)) present.add(n.id); });
+  edgeItems.forEach(function (e) { if (present.has(e.from) && present.has(e.to)) edgePresent.add(e.id); });
+  var nodes = new vis.DataSet(nodeItems.filter(function (n) { return present.has(n.id); }));
+  var edges = new vis.DataSet(edgeItems.filter(function (e) { return edgePresent.has(e.id); }));
+
+  // Items entering the map take the current date's dashes.
+  function withDate(item, ended, isNode) {
+    var out = Object.assign({}, item);
+    if (isNode) { out.shapeProperties = { borderDashes: ended ? [4, 3] : false }; out.borderWidth = ended ? 2 : 1; }
+    else out.dashes = ended ? [6, 4] : false;
+    return out;
+  }
+  function reveal(ids) {
+    var addNodes = [];
+    ids.forEach(function (j) {
+      if (!present.has(j)) { present.add(j); addNodes.push(withDate(nodeItems[j], nodeEnded[j], true)); }
+    });
+    if (!addNodes.length) return false;
+    var addEdges = [];
+    addNodes.forEach(function (n) {
+      edgesOf[n.id].forEach(function (k) {
+        var e = edgeItems[k];
+        if (!edgePresent.has(k) && present.has(e.from) && present.has(e.to)) {
+          edgePresent.add(k);
+          addEdges.push(withDate(e, edgeEnded[k], false));
+        }
+      });
+    });
+    nodes.add(addNodes);
+    if (addEdges.length) edges.add(addEdges);
+    return true;
+  }
+  function conceal(ids) {
+    var gone = ids.filter(function (j) { return present.has(j); });
+    var goneEdges = [];
+    gone.forEach(function (j) {
+      present.delete(j);
+      edgesOf[j].forEach(function (k) { if (edgePresent.has(k)) { edgePresent.delete(k); goneEdges.push(k); } });
+    });
+    if (goneEdges.length) edges.remove(goneEdges);
+    if (gone.length) nodes.remove(gone);
+  }
 
   var hiddenKinds = new Set();
   var sectorFilter = "";
@@ -161,7 +205,7 @@
     return true;
   }
 
-  visibleIds = new Set(nodeItems.filter(nodeVisible).map(function (n) { return n.id; }));
+  visibleIds = new Set(nodeItems.filter(function (n) { return present.has(n.id) && nodeVisible(n); }).map(function (n) { return n.id; }));
   var nodesView = new vis.DataView(nodes, { filter: nodeVisible });
   var edgesView = new vis.DataView(edges, {
     filter: function (e) {
@@ -178,12 +222,6 @@
 
   function updateCounts() {
     var n = nodesView.length, m = edgesView.length;
-    if (campusOnly) {
-      n = 0;
-      visibleIds.forEach(function (i) { if (!isHidden(i)) n++; });
-      m = 0;
-      edgesView.forEach(function (e) { if (!isHidden(e.from) && !isHidden(e.to)) m++; });
-    }
     document.getElementById("cmq-counts").textContent = T.counts.replace("{nodes}", n).replace("{edges}", m);
   }
 
@@ -232,10 +270,11 @@
       network.selectNodes(ids === null ? [] : ids.filter(function (i) { return visibleIds.has(i); }), true);
       return;
     }
-    var nodeUpdates = nodeItems.map(function (n) {
+    // Only items on the map: DataSet.update would add the others.
+    var nodeUpdates = nodeItems.filter(function (n) { return present.has(n.id); }).map(function (n) {
       return { id: n.id, opacity: highlighted === null || highlighted.has(n.id) ? 1 : DIM_NODE };
     });
-    var edgeUpdates = edgeItems.map(function (e) {
+    var edgeUpdates = edgeItems.filter(function (e) { return edgePresent.has(e.id); }).map(function (e) {
       var on = highlighted === null || (highlighted.has(e.from) && highlighted.has(e.to));
       return { id: e.id, color: { opacity: on ? 0.6 : DIM_EDGE } };
     });
@@ -307,11 +346,9 @@
     }
     if (campusOnly) {
       // Open the campus (or the found member) and its neighbours.
-      var shown = [];
-      [id].concat(neighbours[id]).forEach(function (j) {
-        if (!opened.has(j)) { opened.add(j); shown.push({ id: j, hidden: false }); }
-      });
-      if (shown.length) { nodes.update(shown); updateCounts(); }
+      var ids = [id].concat(neighbours[id]);
+      ids.forEach(function (j) { opened.add(j); });
+      if (reveal(ids)) applyFilters();
     }
     if (!visibleIds.has(id)) return;
     network.selectNodes([id]);
@@ -448,6 +485,9 @@
       if (off) ended++;
       if (off !== edgeEnded[i]) { edgeEnded[i] = off; edgeUpdates.push({ id: i, dashes: off ? [6, 4] : false }); }
     });
+    // Items not on the map yet take their dashes when they enter it (see reveal).
+    nodeUpdates = nodeUpdates.filter(function (u) { return present.has(u.id); });
+    edgeUpdates = edgeUpdates.filter(function (u) { return edgePresent.has(u.id); });
     if (nodeUpdates.length) nodes.update(nodeUpdates);
     if (edgeUpdates.length) edges.update(edgeUpdates);
     document.getElementById("cmq-ended").textContent = T.endedCount.replace("{n}", ended);
@@ -468,8 +508,9 @@
     onlyBox.addEventListener("change", function () {
       campusOnly = onlyBox.checked;
       opened.clear();
-      nodes.update(nodeItems.map(function (n) { return { id: n.id, hidden: isHidden(n.id) }; }));
-      updateCounts();
+      if (campusOnly) conceal(nodeItems.filter(function (n) { return isHidden(n.id); }).map(function (n) { return n.id; }));
+      else reveal(nodeItems.map(function (n) { return n.id; }));
+      applyFilters();
     });
   }
 
