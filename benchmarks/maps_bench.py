@@ -1,6 +1,15 @@
 """Large-map benchmark: a national-scale synthetic network in headless Chromium (not a test).
 
     .venv/bin/python benchmarks/maps_bench.py [--campuses 320] [--cap 120]
+    .venv/bin/python benchmarks/maps_bench.py --atlas 200,2000 [--cap 120]
+
+``--atlas SIZES``: the atlas and the national overview map on ``cmq-graph synth`` graphs of each
+size (campuses), built without SHACL validation: Python time to query and write each page, and
+in Chromium the first view (navigation to ready), the latency of a filter (each of up to 10
+régions, then clear), of a click on a région and of opening a campus fiche (each until the next
+frame is painted), and for the overview the first drawn frame, a search and a click. Results go
+to ``benchmarks/results/atlas.json`` and ``atlas.md``. Targets at 200 campuses: first view < 1 s,
+every filter or click < 100 ms.
 
 What it measures, on one synthetic graph (≥ 5,000 nodes, ≥ 15,000 links), in the same run:
 
@@ -32,7 +41,8 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cmq_graph import maps  # noqa: E402
+from cmq_graph import atlas, maps, synth  # noqa: E402
+from cmq_graph.build import build  # noqa: E402
 from cmq_graph.store import EmbeddedStore  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out" / "maps"
@@ -259,6 +269,163 @@ def measure_pyvis(pw, path: Path, cap: float) -> dict:
     return result
 
 
+# -- the atlas and the national overview at 200 and 2,000 synthetic campuses -------------------
+
+
+def painted(page, action: str) -> float:
+    """Milliseconds from running ``action`` (a JS function's text) to the next painted frame."""
+    return page.evaluate(
+        "new Promise(resolve => { const t0 = performance.now(); (" + action + ")();"
+        " requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0))); })"
+    )
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[len(ordered) // 2], 1) if ordered else float("nan")
+
+
+def measure_atlas(pw, path: Path, cap: float) -> dict:
+    browser = _launch(pw)
+    refused: list[str] = []
+    try:
+        page = _offline_context(browser, refused).new_page()
+        wall = time.perf_counter()
+        page.goto(path.as_uri(), timeout=cap * 1000)
+        page.wait_for_function("window.cmqAtlas && window.cmqAtlas.ready", timeout=cap * 1000)
+        page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        wall = time.perf_counter() - wall
+        regions = page.evaluate(
+            "Array.from(document.querySelectorAll('#f-region option'))"
+            ".map(o => o.value).filter(Boolean).slice(0, 10)"
+        )
+        filters = [
+            painted(page, f"() => {{ cmqAtlas.state.region = {json.dumps(r)}; cmqAtlas.update(true); }}")
+            for r in regions
+        ]
+        filters.append(painted(page, "() => { cmqAtlas.state.region = ''; cmqAtlas.update(true); }"))
+        areas = page.evaluate("document.querySelectorAll('#map path.area').length")
+        clicks = [
+            painted(
+                page,
+                f"() => document.querySelectorAll('#map path.area')[{i}]"
+                " .dispatchEvent(new MouseEvent('click'))",
+            )
+            for i in range(0, areas, max(1, areas // 10))
+        ]
+        fiches = [painted(page, f"() => cmqAtlas.openCampus({i})") for i in range(0, 10)]
+        page.screenshot(path=str(OUT / f"atlas-{path.stem}.png"))
+        return {
+            "first_view_s": round(wall, 3),
+            "script_first_view_ms": round(page.evaluate("cmqAtlas.firstView"), 1),
+            "filter_ms_median": _median(filters),
+            "filter_ms_max": round(max(filters), 1),
+            "area_click_ms_median": _median(clicks),
+            "area_click_ms_max": round(max(clicks), 1),
+            "fiche_ms_median": _median(fiches),
+            "fiche_ms_max": round(max(fiches), 1),
+            "refused_requests": refused,
+        }
+    finally:
+        browser.close()
+
+
+def measure_overview(pw, path: Path, cap: float) -> dict:
+    browser = _launch(pw)
+    refused: list[str] = []
+    try:
+        page = _offline_context(browser, refused).new_page()
+        wall = time.perf_counter()
+        page.goto(path.as_uri(), timeout=cap * 1000)
+        page.wait_for_function("window.cmqMap && window.cmqMap.ready", timeout=cap * 1000)
+        wall = time.perf_counter() - wall
+        search = painted(page, "() => cmqMap.search('lycee')")
+        clear = painted(page, "() => cmqMap.search('')")
+        click = painted(page, "() => cmqMap.select(0)")
+        unclick = painted(page, "() => cmqMap.select(null)")
+        date = painted(page, "() => cmqMap.setDate('2015-01-01')")
+        return {
+            "first_draw_s": round(page.evaluate("cmqMap.drawnAt") / 1000, 3),
+            "wall_navigation_to_ready_s": round(wall, 3),
+            "search_ms": round(search, 1),
+            "clear_search_ms": round(clear, 1),
+            "click_ms": round(click, 1),
+            "unclick_ms": round(unclick, 1),
+            "date_change_ms": round(date, 1),
+            "nodes": page.evaluate("cmqMap.nodes.length"),
+            "edges": page.evaluate("cmqMap.edges.length"),
+            "refused_requests": refused,
+        }
+    except Exception as exc:  # a page that does not finish within the cap is reported, not fatal
+        return {"error": f"{type(exc).__name__} (cap {cap:g} s)"}
+    finally:
+        browser.close()
+
+
+def bench_atlas(sizes: list[int], cap: float, overview_limit: int) -> dict:
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    report: dict = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "sizes": {},
+    }
+    for n in sizes:
+        entry: dict = {}
+        with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+            root = Path(tmp)
+            t = time.perf_counter()
+            synth.write(root / "data", synth.SynthConfig(campuses=n))
+            build(root / "data", ROOT / "ontology", root / "store", validate=False, say=lambda _m: None)
+            entry["generate_and_build_s"] = round(time.perf_counter() - t, 1)
+            with EmbeddedStore.open(root / "store", in_memory=True) as store:
+                entry["triples"] = len(store) if hasattr(store, "__len__") else None
+                t = time.perf_counter()
+                made = atlas.build_atlas(store)
+                entry["atlas_query_s"] = round(time.perf_counter() - t, 2)
+                page = atlas.write_html(made, OUT / f"atlas-{n}.html")
+                entry["atlas_html_bytes"] = page.stat().st_size
+                overview = None
+                if n <= overview_limit:
+                    t = time.perf_counter()
+                    model = maps.build_map(store, "overview")
+                    entry["overview_query_and_layout_s"] = round(time.perf_counter() - t, 2)
+                    overview = maps.write_html(model, OUT / f"overview-{n}.html")
+                    entry["overview_html_bytes"] = overview.stat().st_size
+        with sync_playwright() as pw:
+            entry["atlas"] = measure_atlas(pw, page, cap)
+            if overview is not None:
+                entry["overview"] = measure_overview(pw, overview, cap)
+        report["sizes"][str(n)] = entry
+        print(json.dumps({n: entry}, indent=2), flush=True)
+    return report
+
+
+def atlas_markdown(r: dict) -> str:
+    lines = [
+        "# Atlas and national overview in Chromium (benchmarks/maps_bench.py --atlas)",
+        "",
+        f"Synthetic national graphs (`cmq-graph synth`), headless Chromium, {r['machine']['platform']}. "
+        "Latencies run until the next painted frame. Targets at 200 campuses: first view < 1 s, "
+        "filter or click < 100 ms.",
+        "",
+        "| campuses | atlas first view | filter (median / max) | région click | fiche "
+        "| overview first draw | search | click |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n, e in r["sizes"].items():
+        a, o = e["atlas"], e.get("overview", {})
+        lines.append(
+            f"| {n} | {a['first_view_s']} s | {a['filter_ms_median']} / {a['filter_ms_max']} ms | "
+            f"{a['area_click_ms_median']} ms | {a['fiche_ms_median']} ms | "
+            f"{o.get('first_draw_s', o.get('error', '—'))} s | {o.get('search_ms', '—')} ms | "
+            f"{o.get('click_ms', '—')} ms |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--campuses", type=int, default=330)
@@ -266,7 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-campus", type=int, default=50)
     ap.add_argument("--cap", type=float, default=120.0, help="seconds to wait for each browser milestone")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--atlas", help="campus counts for the atlas and overview benchmark, e.g. 200,2000")
+    ap.add_argument("--overview-limit", type=int, default=2000, help="largest size whose overview is drawn")
     args = ap.parse_args(argv)
+    if args.atlas:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        report = bench_atlas([int(n) for n in args.atlas.split(",")], args.cap, args.overview_limit)
+        (RESULTS / "atlas.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        (RESULTS / "atlas.md").write_text(atlas_markdown(report), encoding="utf-8")
+        print(f"wrote {RESULTS / 'atlas.json'} and {RESULTS / 'atlas.md'}")
+        return 0
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from . import maps, network
+from . import atlas, maps, network
 from .commands import add_store_option, store_root
+from .errors import QueryError
 from .store import EmbeddedStore
 
 NETWORK_VIEWS = ("summary", "centrality", "bridges", "communities", "components", "shared-partners")
@@ -25,13 +26,30 @@ NETWORK_VIEWS = ("summary", "centrality", "bridges", "communities", "components"
 
 
 def _default_output(args: argparse.Namespace) -> Path:
-    suffix = args.campus or args.region or args.academie
+    suffix = args.campus or args.region or args.academie or args.departement
     stem = f"carte-{args.kind}" + (f"-{suffix}" if suffix else "")
     return Path(stem.replace("/", "_").replace(":", "_") + ".html")
 
 
+def _atlas(args: argparse.Namespace, output: Path) -> int:
+    if output.suffix.lower() != ".html":
+        raise QueryError(f"l'atlas est une page .html, pas {output.suffix or 'un fichier sans extension'}")
+    with EmbeddedStore.open(store_root(args), in_memory=True) as store:
+        made = atlas.build_atlas(store)
+    atlas.write_html(made, output)
+    counts = atlas.summary(made)
+    print(
+        f"Atlas des campus : {counts['campus']} campus dont {counts['placés']} placés sur la carte, "
+        f"{counts['sources']} sources"
+    )
+    print(f"  écrit {output}")
+    return 0
+
+
 def _map(args: argparse.Namespace) -> int:
     output: Path = args.output or _default_output(args)
+    if args.kind == "atlas":
+        return _atlas(args, output)
     with EmbeddedStore.open(store_root(args), in_memory=True) as store:
         model = maps.build_map(
             store,
@@ -39,6 +57,7 @@ def _map(args: argparse.Namespace) -> int:
             campus=args.campus,
             region=args.region,
             academie=args.academie,
+            departement=args.departement,
             lang=args.lang,
             size_by=args.size,
         )
@@ -144,12 +163,14 @@ def add_parser(subs: argparse._SubParsersAction) -> None:
         help="draw an interactive map (offline HTML) or a picture (PNG/SVG) of the network",
         description="Draw a self-contained HTML map (opens offline in any browser) of the campuses "
         "and their members. Kinds: overview, campus (--campus ID), shared-partners, territory "
-        "(--region ID or --academie ID), governance.",
+        "(--region ID, --academie ID or --departement ID), governance, and atlas (campuses on a map "
+        "of France with indicators).",
     )
-    p.add_argument("kind", choices=maps.MAP_KINDS, help="which map")
+    p.add_argument("kind", choices=(*maps.MAP_KINDS, "atlas"), help="which map (atlas: the map of France)")
     p.add_argument("--campus", help="campus id (as in data/campuses.csv) or IRI, for the campus map")
     p.add_argument("--region", help="région id (as in data/territories.csv) or IRI, for the territory map")
     p.add_argument("--academie", help="académie id or IRI, for the territory map")
+    p.add_argument("--departement", help="département id or IRI, for the territory map")
     p.add_argument("-o", "--output", type=Path, help="file to write: .html (default), .png or .svg")
     p.add_argument("--lang", choices=sorted(maps.TEXT), default="fr", help="language of names and texts")
     p.add_argument("--size", choices=("degree", "betweenness"), default="degree", help="what node size shows")

@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from rdflib import URIRef
 
 from . import network
 from .errors import QueryError
@@ -42,8 +43,10 @@ MAP_KINDS = tuple(network.MAP_QUERIES)
 TEMPLATES = Path(__file__).parent / "templates"
 VIS_VERSION = "9.1.2"
 
-# Shape (vis-network name, matplotlib marker) per category, so a kind reads the same on screen and
-# on a slide; colours go per kind of organisation, from a palette that prints well.
+# Shape (vis-network name, matplotlib marker) and colour per category, fixed: a kind reads the
+# same on every map, on screen and on a slide. Colours are Okabe–Ito's (Okabe & Ito, 2008), told
+# apart under the three common colour-vision deficiencies; the shape says the family again for
+# anyone who cannot tell colours apart at all.
 SHAPES: dict[str, tuple[str, str]] = {
     "campus": ("star", "*"),
     "school": ("triangle", "^"),
@@ -52,16 +55,44 @@ SHAPES: dict[str, tuple[str, str]] = {
     "label": ("hexagon", "h"),
     "text": ("diamond", "D"),
     "step": ("triangleDown", "v"),
-    "territory": ("square", "s"),
-    "policy": ("diamond", "D"),
-    "other": ("dot", "o"),
+    "territory": ("ellipse", "p"),
+    "policy": ("diamond", "d"),
+    "other": ("dot", "."),
 }
-CAMPUS_COLOUR = "#c0392b"
-PALETTE = (
-    "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-    "#7f7f7f", "#aec7e8", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5",
-    "#dbdb8d", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
-)  # fmt: skip
+OKABE_ITO: dict[str, str] = {
+    "campus": "#D55E00",  # vermillion
+    "school": "#0072B2",  # blue
+    "partner": "#E69F00",  # orange
+    "body": "#009E73",  # bluish green
+    "label": "#CC79A7",  # reddish purple
+    "text": "#56B4E9",  # sky blue
+    "step": "#F0E442",  # yellow
+    "territory": "#999999",
+    "policy": "#000000",
+    "other": "#BBBBBB",
+}
+CAMPUS_COLOUR = OKABE_ITO["campus"]
+# Kinds within a family: the family's hue, at one of three tones fixed by the kind's IRI (not by
+# the order kinds appear on a map), so « lycée professionnel » has one colour everywhere.
+KIND_TONES = (0.0, -0.35, 0.4)
+
+
+def _tone(colour: str, amount: float) -> str:
+    """``colour`` mixed with black (amount < 0) or white (amount > 0)."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 255 if amount > 0 else 0
+    mixed = [round(c + (target - c) * abs(amount)) for c in rgb]
+    return "#" + "".join(f"{c:02X}" for c in mixed)
+
+
+def kind_colour(kind_iri: str, category: str) -> str:
+    """The fixed colour of a kind: its family's Okabe–Ito hue at a tone chosen by its IRI."""
+    base = OKABE_ITO.get(category, OKABE_ITO["other"])
+    if category == "campus" or kind_iri == category:
+        return base
+    tone = KIND_TONES[int(hashlib.sha1(kind_iri.encode("utf-8")).hexdigest(), 16) % len(KIND_TONES)]
+    return _tone(base, tone)
+
 
 IDENTIFIERS: tuple[tuple[str, str, str], ...] = (
     (str(CMQ.uai), "UAI", "UAI"),
@@ -102,8 +133,8 @@ TEXT: dict[str, dict[str, str]] = {
         "version": "Version des données",
         "generated": "Carte produite le",
         "sourcesSummary": "Sources des données de cette carte",
-        "searchLabel": "Rechercher par nom",
-        "searchPlaceholder": "ex. : lycée, université, campus…",
+        "searchLabel": "Rechercher",
+        "searchPlaceholder": "ex. : Fécamp, lycée, CMQ3E, 0761234A…",
         "legend": "Légende (cocher pour afficher)",
         "sizeNote": "",
         "sector": "Secteur",
@@ -114,8 +145,33 @@ TEXT: dict[str, dict[str, str]] = {
         "clic : voir les liens d'un élément ; Échap dans la recherche : tout réafficher.",
         "sizeDegree": "Taille : nombre de liens.",
         "sizeBetweenness": "Taille : centralité d'intermédiarité (rôle de passerelle).",
-        "sizeWeight": "Taille : nombre de liens ; épaisseur d'un lien : nombre de partenaires communs.",
+        "sizeWeight": "Taille : nombre de liens ; épaisseur d'un lien : similarité de leurs partenaires "
+        "(indice de Jaccard, le plus fort au plus épais).",
         "campus": "Campus",
+        "empty": "Rien à dessiner pour {name} : aucun campus ni lien connu dans le graphe. Cela peut "
+        "venir des données (territoire, site ou pilote du campus non renseignés) plutôt que de la réalité.",
+        "unplaced": "Campus sans {level} connu(e) "
+        "(ni territoire, ni site, ni pilote qui y mène dans les données)",
+        "hubs": "Partenaires nationaux mis à part (présents dans trop de campus pour distinguer des liens)",
+        "minShared": "Partenaires communs au moins",
+        "asOf": "À la date du",
+        "ended": "terminé le",
+        "notStarted": "commence le",
+        "endedCount": "{n} liens ou éléments terminés à cette date (en pointillés)",
+        "zoomIn": "Zoomer",
+        "zoomOut": "Dézoomer",
+        "fit": "Recentrer",
+        "table": "Tableau des éléments (accessible au clavier et aux lecteurs d'écran)",
+        "name": "Nom",
+        "links": "Liens",
+        "place": "Lieu",
+        "jaccard": "Similarité (Jaccard)",
+        "publisher": "Éditeur",
+        "date": "Date",
+        "searchHelp": "Nom, nom court, sigle, commune, UAI, SIREN…",
+        "newTab": "(s'ouvre dans un nouvel onglet)",
+        "labelEnd": "Fin du label",
+        "campusOnly": "Campus seulement (cliquez un campus pour ouvrir ses membres)",
     },
     "en": {
         "kind": "Kind",
@@ -133,7 +189,7 @@ TEXT: dict[str, dict[str, str]] = {
         "version": "Data version",
         "generated": "Map made on",
         "sourcesSummary": "Sources of the data on this map",
-        "searchLabel": "Search by name",
+        "searchLabel": "Search",
         "searchPlaceholder": "e.g. lycée, university, campus…",
         "legend": "Legend (tick to show)",
         "sizeNote": "",
@@ -145,8 +201,31 @@ TEXT: dict[str, dict[str, str]] = {
         "Escape in the search box: show everything again.",
         "sizeDegree": "Size: number of links.",
         "sizeBetweenness": "Size: betweenness centrality (bridging role).",
-        "sizeWeight": "Size: number of links; line width: number of shared partners.",
+        "sizeWeight": "Size: number of links; line width: similarity of their partners (Jaccard index).",
         "campus": "Campus",
+        "empty": "Nothing to draw for {name}: no campus or link is known in the graph. This may come "
+        "from the data (territory, site or pilot of the campus not given) rather than from reality.",
+        "unplaced": "Campuses with no known {level} (no territory, site or pilot leading to one in the data)",
+        "hubs": "National partners set apart (in too many campuses to tell links apart)",
+        "minShared": "Shared partners at least",
+        "asOf": "As of",
+        "ended": "ended on",
+        "notStarted": "starts on",
+        "endedCount": "{n} links or items ended at that date (dashed)",
+        "zoomIn": "Zoom in",
+        "zoomOut": "Zoom out",
+        "fit": "Recentre",
+        "table": "Table of items (for keyboard and screen-reader use)",
+        "name": "Name",
+        "links": "Links",
+        "place": "Place",
+        "jaccard": "Similarity (Jaccard)",
+        "publisher": "Publisher",
+        "date": "Date",
+        "searchHelp": "Name, short name, acronym, town, UAI, SIREN…",
+        "newTab": "(opens in a new tab)",
+        "labelEnd": "End of label",
+        "campusOnly": "Campuses only (click a campus to open its members)",
     },
 }
 
@@ -154,7 +233,7 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
     "fr": {
         "overview": (
             "Les campus des métiers et des qualifications et leurs membres",
-            "Chaque campus (étoile rouge) est relié aux organisations qui en sont membres : "
+            "Chaque campus (étoile vermillon) est relié aux organisations qui en sont membres : "
             "établissements de formation, entreprises et partenaires, organismes publics.",
         ),
         "campus": (
@@ -164,12 +243,15 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "shared-partners": (
             "Campus reliés par des partenaires communs",
-            "Deux campus sont reliés lorsqu'ils ont au moins un membre en commun ; le lien est "
-            "d'autant plus épais qu'ils en partagent. Un campus isolé ne partage aucun partenaire.",
+            "Deux campus sont reliés lorsqu'ils ont au moins un partenaire en commun (rôles de partenaire "
+            "seulement : pilotes, rectorats, Régions et partenaires nationaux sont mis à part) ; le lien est "
+            "d'autant plus épais que leurs partenaires se recouvrent (indice de Jaccard). Un campus isolé "
+            "ne partage aucun partenaire.",
         ),
         "territory": (
             "{name} : campus et membres",
-            "Les campus du territoire et leurs membres ; les éléments dont les coordonnées sont "
+            "Les campus du territoire (par leur territoire, leur site ou leur pilote, en suivant la "
+            "hiérarchie des territoires) et leurs membres ; les éléments dont les coordonnées sont "
             "connues sont placés selon la géographie (nord en haut), les autres près de leurs liens.",
         ),
         "governance": (
@@ -181,7 +263,7 @@ TITLES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "overview": (
             "The Campus des métiers et des qualifications and their members",
-            "Each campus (red star) is linked to the organisations that are its members: schools "
+            "Each campus (vermillion star) is linked to the organisations that are its members: schools "
             "and universities, companies and partners, public bodies.",
         ),
         "campus": (
@@ -252,6 +334,8 @@ class MapModel:
     version: str
     size_by: str
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    extras: dict[str, Any] = field(default_factory=dict)
+    """What the page says beside the graph: unplaced campuses, hubs set apart, an empty map's reason."""
 
 
 def data_version(store: GraphStore) -> str:
@@ -265,6 +349,48 @@ def data_version(store: GraphStore) -> str:
     return "non précisée"
 
 
+TERRITORY_TYPES = {
+    str(CMQ.Region): "région",
+    str(CMQ.Departement): "département",
+    str(CMQ.Academie): "académie",
+}
+CAMPUS_ONLY_LIMIT = 1000
+"""An overview with more nodes opens on its campuses only; a click on a campus opens its members."""
+HUB_SHARE = 0.1
+HUB_MINIMUM = 5
+"""A partner of at least max(HUB_MINIMUM, HUB_SHARE × campuses) campuses is a national hub: set
+apart on the shared-partners map, since it would link nearly every campus to every other."""
+
+
+def territories(store: GraphStore) -> list[dict[str, str]]:
+    """Régions, départements and académies of the graph (id, kind, code, name, end)."""
+    out: dict[str, dict[str, str]] = {}
+    for row in network.run(store, "map-territories").dicts():
+        iri = str(row["territory"])
+        entry = out.setdefault(
+            iri, {"iri": iri, "id": iri.rsplit("/", 1)[-1], "type": TERRITORY_TYPES[str(row["type"])]}
+        )
+        for key in ("code", "name", "end"):
+            if row.get(key) is not None and key not in entry:
+                entry[key] = str(row[key])
+    return sorted(out.values(), key=lambda t: (t["type"], t.get("name", t["id"])))
+
+
+def _unknown_territory(
+    value: str, option: str, known: list[dict[str, str]], wanted: tuple[str, ...]
+) -> QueryError:
+    listed = [
+        f"{t['id']} ({t.get('name', '?')}{', fin ' + t['end'] if t.get('end') else ''})"
+        for t in known
+        if t["type"] in wanted
+    ]
+    shown = ", ".join(listed[:40]) + (f" … (+{len(listed) - 40})" if len(listed) > 40 else "")
+    return QueryError(
+        f"{option} {value} : ce territoire n'existe pas dans le graphe ; "
+        f"{' ou '.join(wanted)}s connues : {shown or 'aucune (construisez le graphe : cmq-graph build)'}"
+    )
+
+
 def build_map(
     store: GraphStore,
     kind: str,
@@ -272,41 +398,170 @@ def build_map(
     campus: str | None = None,
     region: str | None = None,
     academie: str | None = None,
+    departement: str | None = None,
     lang: str = "fr",
     size_by: str = "degree",
     seed: int = 42,
     details: network.Details | None = None,
 ) -> MapModel:
-    """Query the store and lay out map ``kind`` (see :data:`MAP_KINDS`)."""
+    """Query the store and lay out map ``kind`` (see :data:`MAP_KINDS`).
+
+    Errors are in French and say what exists: an unknown --region lists the régions of the graph.
+    """
     if lang not in TEXT:
-        raise QueryError(f"unknown language {lang!r}: fr or en")
-    territory = region or academie
-    if kind == "territory" and region and academie:
-        raise QueryError("give --region or --academie, not both")
+        raise QueryError(f"langue inconnue {lang!r} : fr ou en")
+    if kind not in MAP_KINDS:
+        raise QueryError(f"carte inconnue {kind!r} : {', '.join(MAP_KINDS)}")
+    given = [
+        (o, v)
+        for o, v in (("--region", region), ("--academie", academie), ("--departement", departement))
+        if v
+    ]
+    if kind == "territory" and len(given) != 1:
+        raise QueryError(
+            "la carte territory demande un seul territoire : --region, --academie ou --departement"
+        )
+    if kind == "campus" and not campus:
+        raise QueryError("la carte campus demande --campus ID (colonne id de data/campuses.csv)")
+    territory = given[0][1] if kind == "territory" else None
     bindings = network.bindings_for(kind, campus=campus, territory=territory)
     details = details if details is not None else network.fetch_details(store)
-    for name, value in bindings.items():
-        if str(value) not in details.labels and str(value) not in details.kinds:
-            raise QueryError(f"no {name} {value} in the graph")
+    if kind == "territory":
+        option, value = given[0]
+        wanted = {"--region": ("région",), "--academie": ("académie",), "--departement": ("département",)}[
+            option
+        ]
+        known = territories(store)
+        iri = str(bindings["territory"])
+        if not any(t["iri"] == iri and t["type"] in wanted for t in known):
+            # Also by official code: ``28``, ``region-28`` or ``academie-70`` name the current
+            # territory with that INSEE or académie code, whatever its id in this graph.
+            code = value.rsplit("-", 1)[-1]
+            same = [t for t in known if t["type"] in wanted and t.get("code") == code and not t.get("end")]
+            if len(same) != 1:
+                raise _unknown_territory(value, option, known, wanted)
+            bindings["territory"] = URIRef(same[0]["iri"])
+    if kind == "campus":
+        iri = str(bindings["campus"])
+        if str(CMQ.Campus) not in details.kinds.get(iri, set()):
+            campuses = sorted(v.rsplit("/", 1)[-1] for v, k in details.kinds.items() if str(CMQ.Campus) in k)
+            shown = ", ".join(campuses[:40]) + (f" … (+{len(campuses) - 40})" if len(campuses) > 40 else "")
+            raise QueryError(
+                f"--campus {campus} : aucun campus de ce nom dans le graphe ; campus connus : {shown}"
+            )
     g = network.map_graph(store, kind, lang=lang, details=details, bindings=bindings)
-    if kind == "campus" and g.number_of_nodes() == 0:
-        raise QueryError(f"{bindings['campus']} is not a campus")
+    extras: dict[str, Any] = {}
+    if kind == "shared-partners":
+        extras["hubs"] = _set_hubs_apart(store, g, details, lang)
+    if kind in {"territory", "overview", "shared-partners"}:
+        # On an académie's map, a campus whose académie is unknown is listed; likewise régions.
+        level = {"--academie": "académie", "--departement": "département"}.get(
+            given[0][0] if given else "", "région"
+        )
+        extras["unplaced"] = _unplaced_campuses(store, details, lang, level)
+        extras["unplaced_level"] = level
     name = ""
     if bindings:
         name = details.label(str(next(iter(bindings.values()))), lang)
     title, caption = TITLES[lang][kind]
+    if g.number_of_nodes() == 0:
+        extras["empty"] = TEXT[lang]["empty"].format(name=name or title)
     model = MapModel(
         kind=kind,
         graph=g,
-        positions=layout(g, geographic=kind == "territory", seed=seed),
+        positions={},
         sizes=node_sizes(g, size_by),
         title=title.format(name=name),
         caption=caption,
         lang=lang,
         version=data_version(store),
         size_by=size_by,
+        extras=extras,
     )
+    model.positions = spread(layout(g, geographic=kind == "territory", seed=seed), model.sizes, gap=60.0)
+    model.extras["towns"] = _towns(store, details, lang)
+    model.extras["label_ends"] = label_ends(store)
+    model.extras["attributions"] = _attributions(
+        store, set(g.nodes) | {link for _a, _b, d in g.edges(data=True) for link in d.get("links", ())}
+    )
+    model.extras["source_details"] = _source_details(store)
     return model
+
+
+def _set_hubs_apart(
+    store: GraphStore, g: nx.Graph, details: network.Details, lang: str
+) -> list[dict[str, Any]]:
+    """Take national hubs out of the shared-partner links; weigh each link by Jaccard similarity."""
+    partners_of: dict[str, set[str]] = {}
+    campuses_of: dict[str, set[str]] = {}
+    for partner, campus in network.run(store, "map-partner-campuses").rows:
+        partners_of.setdefault(str(campus), set()).add(str(partner))
+        campuses_of.setdefault(str(partner), set()).add(str(campus))
+    n_campuses = sum(1 for v in g if g.nodes[v].get("category") == "campus")
+    threshold = max(HUB_MINIMUM, math.ceil(HUB_SHARE * n_campuses))
+    hubs = {p for p, cs in campuses_of.items() if len(cs) >= threshold}
+    for a, b in list(g.edges()):
+        data = g.edges[a, b]
+        kept = data["partners"] - hubs
+        if not kept:
+            g.remove_edge(a, b)
+            continue
+        data["partners"] = kept
+        data["weight"] = len(kept)
+        union = (partners_of.get(a, set()) | partners_of.get(b, set())) - hubs
+        data["jaccard"] = round(len(kept) / max(len(union), 1), 3)
+        data["partner_labels"] = sorted(details.label(p, lang) for p in kept)
+    return sorted(
+        ({"label": details.label(h, lang), "campuses": len(campuses_of[h])} for h in hubs),
+        key=lambda h: (-h["campuses"], h["label"]),
+    )
+
+
+def _unplaced_campuses(
+    store: GraphStore, details: network.Details, lang: str, level: str = "région"
+) -> list[str]:
+    """Campuses whose ``level`` (région, académie, département) is unknown: said, not left out.
+
+    The data may give a campus's région but not its académie (a département is not said to lie in
+    an académie): the académie maps then list it rather than miss it silently.
+    """
+    placed = {
+        str(row["campus"])
+        for row in network.run(store, "map-campus-places").dicts()
+        if TERRITORY_TYPES.get(str(row["type"])) == level
+    }
+    campuses = [v for v, k in details.kinds.items() if str(CMQ.Campus) in k]
+    return sorted(details.label(c, lang) for c in campuses if c not in placed)
+
+
+def _towns(store: GraphStore, details: network.Details, lang: str) -> dict[str, list[str]]:
+    """The names of the places (towns, sites, territories) of each entity, for the search."""
+    out: dict[str, set[str]] = {}
+    for node, place in network.run(store, "map-node-towns").rows:
+        out.setdefault(str(node), set()).add(details.label(str(place), lang))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _attributions(store: GraphStore, wanted: set[str]) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """node → property → value → sources stating it: each value on a fiche says who gives it."""
+    out: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for node, prop, value, source in network.run(store, "map-node-property-sources").rows:
+        if str(node) in wanted and source is not None:
+            out.setdefault(str(node), {}).setdefault(str(prop), {}).setdefault(str(value), []).append(
+                str(source)
+            )
+    return out
+
+
+def _source_details(store: GraphStore) -> dict[str, dict[str, str]]:
+    """Each source's title, publisher, date and web address."""
+    out: dict[str, dict[str, str]] = {}
+    for row in network.run(store, "map-source-details").dicts():
+        entry = out.setdefault(str(row["source"]), {})
+        for key in ("title", "publisher", "date", "url"):
+            if row.get(key) is not None and key not in entry:
+                entry[key] = str(row[key])
+    return out
 
 
 # -- layout and sizes ------------------------------------------------------------------------
@@ -470,6 +725,51 @@ def node_sizes(g: nx.Graph, size_by: str = "degree") -> dict[str, float]:
     return {v: round(8.0 + 32.0 * math.sqrt(metric[v] / top), 1) for v in g}
 
 
+def spread(
+    positions: dict[str, tuple[float, float]],
+    sizes: Mapping[str, float],
+    *,
+    gap: float = 6.0,
+    rounds: int = 40,
+) -> dict[str, tuple[float, float]]:
+    """Push overlapping nodes apart until no two touch (radius + radius + ``gap`` pixels).
+
+    A spring layout pulls linked nodes together: two campuses sharing one partner ended up on top
+    of each other, hiding the only link. Pairs closer than their radii are pushed apart along
+    their axis (k-d tree, so about O(n) per round); the picture keeps its shape otherwise.
+    """
+    n = len(positions)
+    if n < 2:
+        return positions
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    keys = list(positions)
+    pos = np.array([positions[k] for k in keys], dtype=float)
+    radius = np.array([sizes.get(k, 10.0) for k in keys], dtype=float)
+    reach = 2 * radius.max() + gap
+    rng = np.random.default_rng(7)
+    for _ in range(rounds):
+        pairs = cKDTree(pos).query_pairs(reach, output_type="ndarray")
+        if len(pairs) == 0:
+            break
+        delta = pos[pairs[:, 1]] - pos[pairs[:, 0]]
+        dist = np.sqrt((delta * delta).sum(axis=1))
+        need = radius[pairs[:, 0]] + radius[pairs[:, 1]] + gap
+        close = dist < need
+        if not close.any():
+            break
+        pairs, delta, dist, need = pairs[close], delta[close], dist[close], need[close]
+        same = dist < 1e-6
+        delta[same] = rng.normal(size=(int(same.sum()), 2))
+        dist = np.maximum(np.sqrt((delta * delta).sum(axis=1)), 1e-6)
+        push = delta / dist[:, None] * ((need - dist) / 2.0 + 0.5)[:, None]
+        for d in (0, 1):
+            pos[:, d] -= np.bincount(pairs[:, 0], weights=push[:, d], minlength=n)
+            pos[:, d] += np.bincount(pairs[:, 1], weights=push[:, d], minlength=n)
+    return {k: (round(float(pos[i, 0]), 1), round(float(pos[i, 1]), 1)) for i, k in enumerate(keys)}
+
+
 # -- the page's data -------------------------------------------------------------------------
 
 
@@ -491,9 +791,8 @@ def page_data(model: MapModel) -> dict[str, Any]:
     )
     kind_index = {k: i for i, k in enumerate(kind_keys)}
     kinds = []
-    colours = iter(PALETTE * 10)
     for kind_iri, category in kind_keys:
-        colour = CAMPUS_COLOUR if category == "campus" else next(colours)
+        colour = kind_colour(kind_iri, category)
         # A concept names its kind (« lycée »); a class or a bare category gets the category's name.
         is_concept = kind_iri.startswith(VOCAB)
         label = details.label(kind_iri, lang) if is_concept else CATEGORY_NAMES[lang][category]
@@ -502,13 +801,36 @@ def page_data(model: MapModel) -> dict[str, Any]:
     sources: dict[str, int] = {}
     source_titles: list[dict[str, str]] = []
 
+    described = model.extras.get("source_details", {})
+    attributions = model.extras.get("attributions", {})
+    towns = model.extras.get("towns", {})
+    label_ends = model.extras.get("label_ends", {})
+
     def src(mapping: Mapping[str, str]) -> list[int]:
         out = []
         for iri in sorted(mapping):
             if iri not in sources:
                 sources[iri] = len(source_titles)
-                source_titles.append({"iri": iri, "title": mapping[iri]})
+                entry = {"iri": iri, "title": mapping[iri] or described.get(iri, {}).get("title", iri)}
+                entry.update({k: v for k, v in described.get(iri, {}).items() if k != "title"})
+                source_titles.append(entry)
             out.append(sources[iri])
+        return out
+
+    def attributed(iri: str, table: tuple[tuple[str, str, str], ...]) -> list:
+        """[name, values joined, [[value, [source indexes]], …]]: each value with who states it."""
+        props = g.nodes[iri].get("properties", {}) if iri in g else {}
+        col = 1 if lang == "fr" else 2
+        out = []
+        for row in table:
+            values = props.get(row[0])
+            if not values:
+                continue
+            given = attributions.get(iri, {}).get(row[0], {})
+            per_value = [
+                [v, src({s: described.get(s, {}).get("title", s) for s in given.get(v, [])})] for v in values
+            ]
+            out.append([row[col], ", ".join(values), per_value])
         return out
 
     sector_keys = sorted(
@@ -534,29 +856,47 @@ def page_data(model: MapModel) -> dict[str, Any]:
                 "y": y,
                 "size": model.sizes[v],
                 "kinds": [kind_index[k] for k in _node_kinds(g, v)],
-                "ids": _pairs(a.get("properties", {}), IDENTIFIERS, lang),
-                "dates": _pairs(a.get("properties", {}), DATES, lang),
+                "ids": attributed(v, IDENTIFIERS),
+                "dates": attributed(v, DATES),
                 "src": src(a.get("sources", {})),
+                "towns": towns.get(v, []),
+                "end": _end_of(a.get("properties", {})) or label_ends.get(v, ""),
                 "sectors": [sector_index[s] for s in a.get("sectors", [])],
                 "regions": [region_index[r] for r in a.get("regions", [])],
             }
         )
     edges = []
     max_weight = max((d.get("weight", 1) for _s, _t, d in g.edges(data=True)), default=1)
+    max_jaccard = max((d.get("jaccard") or 0.0 for _s, _t, d in g.edges(data=True)), default=0.0) or 1.0
     for s, t, d in sorted(g.edges(data=True), key=lambda e: (index[e[0]], index[e[1]])):
         origin = d.get("origin", s)
         a, b = (s, t) if origin == s else (t, s)
         link_sources: dict[str, str] = {}
         dates: list[list[str]] = []
+        starts: list[str] = []
+        ends: list[str] = []
         for link in d.get("link_details", {}).values():
             link_sources.update(link["sources"])
             dates += _pairs(link["properties"], DATES, lang)
+            starts += link["properties"].get(str(SCHEMA.startDate), [])
+            ends += link["properties"].get(str(SCHEMA.endDate), [])
         weight = d.get("weight", 1)
+        jaccard = d.get("jaccard")
+        width = (
+            1.0 + 6.0 * jaccard / max_jaccard
+            if jaccard is not None
+            else 1.0 + 5.0 * (weight - 1) / max(max_weight - 1, 1)
+        )
         edges.append(
             {
                 "from": index[a],
                 "to": index[b],
-                "width": round(1.0 + 5.0 * (weight - 1) / max(max_weight - 1, 1), 2),
+                "width": round(width, 2),
+                "weight": weight,
+                "jaccard": jaccard,
+                "start": min(starts) if starts else "",
+                # A link ends when every statement of it has ended: one open record keeps it open.
+                "end": max(ends) if ends and len(ends) >= len(d.get("link_details", {})) else "",
                 "rel": d.get("relation_labels", []),
                 "partners": d.get("partner_labels", []),
                 "dates": dates,
@@ -564,6 +904,7 @@ def page_data(model: MapModel) -> dict[str, Any]:
             }
         )
     text = dict(TEXT[lang])
+    text["unplaced"] = text["unplaced"].format(level=model.extras.get("unplaced_level", "région"))
     text["sizeNote"] = {
         "degree": text["sizeWeight"] if model.kind == "shared-partners" else text["sizeDegree"],
         "betweenness": text["sizeBetweenness"],
@@ -578,7 +919,41 @@ def page_data(model: MapModel) -> dict[str, Any]:
         "regions": [{"iri": r, "label": details.label(r, lang)} for r in region_keys],
         "sources": source_titles,
         "text": text,
+        "campusOnly": model.kind == "overview" and g.number_of_nodes() > CAMPUS_ONLY_LIMIT,
+        "hubs": model.extras.get("hubs", []),
+        "unplaced": model.extras.get("unplaced", []),
+        "empty": model.extras.get("empty", ""),
     }
+
+
+def _end_of(props: Mapping[str, list[str]]) -> str:
+    """When an entity ceased to exist (dissolution or end date), else empty."""
+    ends = props.get(str(SCHEMA.dissolutionDate), []) + props.get(str(SCHEMA.endDate), [])
+    return max(ends) if ends else ""
+
+
+def label_ends(store: GraphStore) -> dict[str, str]:
+    """Each campus's end of label: the latest end of validity of its labellings (stated, or date
+    plus the label's duration in years; a date given as a month or a year keeps that precision)."""
+    out: dict[str, str] = {}
+    for row in network.run(store, "map-atlas-labellings").dicts():
+        end = labelling_end(row)
+        campus = str(row["campus"])
+        if end and end > out.get(campus, ""):
+            out[campus] = end
+    return out
+
+
+def labelling_end(row: Mapping[str, Any]) -> str:
+    if row.get("until") is not None:
+        return str(row["until"])
+    if row.get("date") is None or row.get("years") is None:
+        return ""
+    date = str(row["date"])
+    try:
+        return f"{int(date[:4]) + int(str(row['years'])):04d}{date[4:]}"
+    except ValueError:
+        return ""
 
 
 def _node_kinds(g: nx.Graph, v: str) -> list[tuple[str, str]]:

@@ -140,12 +140,16 @@ def test_tooltip_data_has_kind_identifiers_dates_sources(fixture_store: Embedded
     by_label = {n["label"]: n for n in data["nodes"]}
     pont = by_label["Entreprise Pont"]
     assert data["kinds"][pont["kinds"][0]]["label"] == "entreprise"
-    assert ["SIREN", "123456789"] in pont["ids"]
+    siren = next(pair for pair in pont["ids"] if pair[0] == "SIREN")
+    assert siren[1] == "123456789"
+    # Each value names the sources that state it.
+    [(value, stated_by)] = siren[2]
+    assert value == "123456789" and stated_by and all(0 <= i < len(data["sources"]) for i in stated_by)
     assert sorted(data["sources"][i]["title"] for i in pont["src"]) == [
         "Arrêté du 1er janvier (source A)",
         "Site du rectorat <b>B</b>",
     ]
-    assert ["Labellisation", "2015-03"] in by_label["Campus Un"]["dates"]
+    assert ["Labellisation", "2015-03"] in [pair[:2] for pair in by_label["Campus Un"]["dates"]]
     edge = next(
         e
         for e in data["edges"]
@@ -162,7 +166,7 @@ def test_english_map(fixture_store: EmbeddedStore) -> None:
     assert model.title.startswith("The Campus")
     assert "Campus One" in {n["label"] for n in data["nodes"]}
     assert "company" in {k["label"] for k in data["kinds"]}
-    assert data["text"]["searchLabel"] == "Search by name"
+    assert data["text"]["searchLabel"] == "Search"
 
 
 def test_territory_map_places_known_coordinates_north_up(fixture_store: EmbeddedStore) -> None:
@@ -190,11 +194,14 @@ def test_size_by_betweenness(fixture_store: EmbeddedStore) -> None:
 @pytest.mark.parametrize(
     ("kind", "params", "message"),
     [
-        ("campus", {"campus": "nope"}, "no campus"),
-        ("campus", {}, "--campus"),
-        ("territory", {}, "--territory"),
-        ("territory", {"region": "region-28", "academie": "academie-rouen"}, "not both"),
-        ("campus", {"campus": "https://w3id.org/cmq/id/organisation/p"}, "not a campus"),
+        # In French, and saying what exists.
+        ("campus", {"campus": "nope"}, "aucun campus de ce nom.*campus connus : c1, c2"),
+        ("campus", {}, "demande --campus"),
+        ("territory", {}, "un seul territoire"),
+        ("territory", {"region": "region-28", "academie": "academie-rouen"}, "un seul territoire"),
+        ("territory", {"region": "region-99"}, "n'existe pas.*régions connues : .*region-28"),
+        ("territory", {"academie": "region-28"}, "n'existe pas.*académies connues"),
+        ("campus", {"campus": "https://w3id.org/cmq/id/organisation/p"}, "aucun campus de ce nom"),
     ],
 )
 def test_bad_parameters_are_explained(
@@ -251,7 +258,7 @@ def test_map_command_reports_an_unknown_campus(
         ]
     )
     assert code == QueryError.exit_code
-    assert "no campus" in capsys.readouterr().err
+    assert "aucun campus de ce nom" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
 
 

@@ -38,8 +38,44 @@
     });
   }
 
+  // A fiche's values, each with the sources that state it: "2015-02-02 (Rectorat…), 2015-03 (…)".
+  function attributedRows(container, pairs) {
+    pairs.forEach(function (pair) {
+      var line = el("div", "cmq-row");
+      line.appendChild(el("span", "cmq-key", pair[0] + " : "));
+      var values = pair[2] || [[pair[1], []]];
+      values.forEach(function (item, i) {
+        if (i) line.appendChild(document.createTextNode(" ; "));
+        line.appendChild(el("span", "cmq-value", item[0]));
+        if (item[1].length) {
+          line.appendChild(el("span", "cmq-src", " (" + T.source + " : " + sourceTitles(item[1]).join(" · ") + ")"));
+        }
+      });
+      container.appendChild(line);
+    });
+  }
+
   function sourceTitles(indexes) {
     return indexes.map(function (i) { return DATA.sources[i].title; });
+  }
+
+  // A source as a reader can check it: its title (a link, opening in a new tab), publisher, date.
+  function sourceItem(s) {
+    var li = el("li");
+    if (s.url && /^https?:\/\//i.test(s.url)) {
+      var a = el("a", null, s.title);
+      a.setAttribute("href", s.url);
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+      li.appendChild(a);
+    } else {
+      li.appendChild(el("span", null, s.title));
+    }
+    var extra = [];
+    if (s.publisher) extra.push(T.publisher + " : " + s.publisher);
+    if (s.date) extra.push(T.date + " : " + s.date);
+    if (extra.length) li.appendChild(el("span", "cmq-src", " — " + extra.join(", ")));
+    return li;
   }
 
   function nodeTooltip(n) {
@@ -62,6 +98,8 @@
     var pairs = [];
     if (e.rel.length) pairs.push([T.relation, e.rel.join(", ")]);
     if (e.partners.length) pairs.push([T.shared + " (" + e.partners.length + ")", e.partners.join(", ")]);
+    if (e.jaccard !== null && e.jaccard !== undefined) pairs.push([T.jaccard, String(e.jaccard)]);
+    if (e.end) pairs.push([T.ended, e.end]);
     pairs = pairs.concat(e.dates);
     rows(box, pairs);
     if (e.src.length) rows(box, [[T.sources, sourceTitles(e.src).join(" · ")]]);
@@ -76,18 +114,83 @@
   DATA.kinds.forEach(function (kind, k) {
     groups["k" + k] = { shape: kind.shape, color: { background: kind.color, border: "#333333" } };
   });
+  // A national overview opens on its campuses only: the other items enter the data sets when a
+  // click opens them (vis-network then processes tens of items, not thousands: the first frame
+  // and each click stay fast).
+  var campusOnly = DATA.campusOnly === true;
+  var opened = new Set();
+  var neighbours = DATA.nodes.map(function () { return []; });
+  DATA.edges.forEach(function (e) { neighbours[e.from].push(e.to); neighbours[e.to].push(e.from); });
+  function isCampus(i) { return DATA.kinds[DATA.nodes[i].kinds[0]].category === "campus"; }
+  function isHidden(i) { return campusOnly && !isCampus(i) && !opened.has(i); }
+
+  var asOf = new Date().toISOString().slice(0, 10);
+  function isEnded(item) {
+    return !!((item.end && String(item.end) < asOf.slice(0, String(item.end).length)) ||
+      (item.start && String(item.start).slice(0, asOf.length) > asOf));
+  }
+  var nodeEnded = DATA.nodes.map(isEnded);
+  var edgeEnded = DATA.edges.map(isEnded);
   var nodeItems = DATA.nodes.map(function (n, i) {
-    return { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
+    var item = { id: i, label: n.label, x: n.x, y: n.y, size: n.size, group: "k" + n.kinds[0] };
+    if (nodeEnded[i]) { item.shapeProperties = { borderDashes: [4, 3] }; item.borderWidth = 2; }
+    return item;
   });
   var edgeItems = DATA.edges.map(function (e, i) {
     var item = { id: i, from: e.from, to: e.to };
     if (e.width !== 1) item.width = e.width;
+    if (edgeEnded[i]) item.dashes = [6, 4];
     return item;
   });
+  var minShared = 1;
 
   performance.mark("cmq-items");
-  var nodes = new vis.DataSet(nodeItems);
-  var edges = new vis.DataSet(edgeItems);
+  var present = new Set();
+  var edgePresent = new Set();
+  var edgesOf = DATA.nodes.map(function () { return []; });
+  DATA.edges.forEach(function (e, i) { edgesOf[e.from].push(i); edgesOf[e.to].push(i); });
+  nodeItems.forEach(function (n) { if (!isHidden(n.id)) present.add(n.id); });
+  edgeItems.forEach(function (e) { if (present.has(e.from) && present.has(e.to)) edgePresent.add(e.id); });
+  var nodes = new vis.DataSet(nodeItems.filter(function (n) { return present.has(n.id); }));
+  var edges = new vis.DataSet(edgeItems.filter(function (e) { return edgePresent.has(e.id); }));
+
+  // Items entering the map take the current date's dashes.
+  function withDate(item, ended, isNode) {
+    var out = Object.assign({}, item);
+    if (isNode) { out.shapeProperties = { borderDashes: ended ? [4, 3] : false }; out.borderWidth = ended ? 2 : 1; }
+    else out.dashes = ended ? [6, 4] : false;
+    return out;
+  }
+  function reveal(ids) {
+    var addNodes = [];
+    ids.forEach(function (j) {
+      if (!present.has(j)) { present.add(j); addNodes.push(withDate(nodeItems[j], nodeEnded[j], true)); }
+    });
+    if (!addNodes.length) return false;
+    var addEdges = [];
+    addNodes.forEach(function (n) {
+      edgesOf[n.id].forEach(function (k) {
+        var e = edgeItems[k];
+        if (!edgePresent.has(k) && present.has(e.from) && present.has(e.to)) {
+          edgePresent.add(k);
+          addEdges.push(withDate(e, edgeEnded[k], false));
+        }
+      });
+    });
+    nodes.add(addNodes);
+    if (addEdges.length) edges.add(addEdges);
+    return true;
+  }
+  function conceal(ids) {
+    var gone = ids.filter(function (j) { return present.has(j); });
+    var goneEdges = [];
+    gone.forEach(function (j) {
+      present.delete(j);
+      edgesOf[j].forEach(function (k) { if (edgePresent.has(k)) { edgePresent.delete(k); goneEdges.push(k); } });
+    });
+    if (goneEdges.length) edges.remove(goneEdges);
+    if (gone.length) nodes.remove(gone);
+  }
 
   var hiddenKinds = new Set();
   var sectorFilter = "";
@@ -102,17 +205,24 @@
     return true;
   }
 
+  visibleIds = new Set(nodeItems.filter(function (n) { return present.has(n.id) && nodeVisible(n); }).map(function (n) { return n.id; }));
   var nodesView = new vis.DataView(nodes, { filter: nodeVisible });
   var edgesView = new vis.DataView(edges, {
-    filter: function (e) { return visibleIds.has(e.from) && visibleIds.has(e.to); }
+    filter: function (e) {
+      return visibleIds.has(e.from) && visibleIds.has(e.to) && (DATA.edges[e.id].weight || 1) >= minShared;
+    }
   });
 
   function applyFilters() {
     visibleIds = new Set(nodes.getIds({ filter: nodeVisible }));
     nodesView.refresh();
     edgesView.refresh();
-    document.getElementById("cmq-counts").textContent =
-      T.counts.replace("{nodes}", nodesView.length).replace("{edges}", edgesView.length);
+    updateCounts();
+  }
+
+  function updateCounts() {
+    var n = nodesView.length, m = edgesView.length;
+    document.getElementById("cmq-counts").textContent = T.counts.replace("{nodes}", n).replace("{edges}", m);
   }
 
   performance.mark("cmq-datasets");
@@ -142,7 +252,7 @@
         hideEdgesOnDrag: large,
         hideEdgesOnZoom: large,
         navigationButtons: false,
-        keyboard: false
+        keyboard: { enabled: true, bindToWindow: false, speed: { x: 10, y: 10, zoom: 0.03 } }
       }
     }
   );
@@ -154,10 +264,17 @@
 
   function highlight(ids) {
     highlighted = ids === null ? null : new Set(ids);
-    var nodeUpdates = nodeItems.map(function (n) {
+    if (DATA.nodes.length > 1000) {
+      // A national map: dimming thousands of items costs seconds in vis-network; its own
+      // selection (bold outline and links) marks the set instead, in milliseconds.
+      network.selectNodes(ids === null ? [] : ids.filter(function (i) { return visibleIds.has(i); }), true);
+      return;
+    }
+    // Only items on the map: DataSet.update would add the others.
+    var nodeUpdates = nodeItems.filter(function (n) { return present.has(n.id); }).map(function (n) {
       return { id: n.id, opacity: highlighted === null || highlighted.has(n.id) ? 1 : DIM_NODE };
     });
-    var edgeUpdates = edgeItems.map(function (e) {
+    var edgeUpdates = edgeItems.filter(function (e) { return edgePresent.has(e.id); }).map(function (e) {
       var on = highlighted === null || (highlighted.has(e.from) && highlighted.has(e.to));
       return { id: e.id, color: { opacity: on ? 0.6 : DIM_EDGE } };
     });
@@ -176,12 +293,17 @@
     panel.appendChild(el("h2", null, n.label));
     var pairs = [[T.kind, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")]];
     if (n.other) pairs.push([T.otherNames, n.other]);
-    rows(panel, pairs.concat(n.ids, n.dates));
+    if (n.towns && n.towns.length) pairs.push([T.place, n.towns.join(", ")]);
+    if (n.end) pairs.push([DATA.kinds[n.kinds[0]].category === "campus" ? T.labelEnd : T.ended, n.end]);
+    rows(panel, pairs);
+    attributedRows(panel, n.ids.concat(n.dates));
     var iri = el("div", "cmq-row");
     iri.appendChild(el("span", "cmq-key", T.identifier + " : "));
     var link = el("a", null, n.iri);
     link.setAttribute("href", n.iri);
+    link.setAttribute("target", "_blank");
     link.setAttribute("rel", "noopener noreferrer");
+    link.setAttribute("title", T.newTab);
     iri.appendChild(link);
     panel.appendChild(iri);
 
@@ -199,6 +321,8 @@
         li.appendChild(button);
         var extra = item.edge.rel.concat(item.edge.dates.map(function (d) { return d[0] + " " + d[1]; }));
         if (item.edge.partners.length) extra.push(T.shared + " : " + item.edge.partners.length);
+        if (item.edge.jaccard !== null && item.edge.jaccard !== undefined) extra.push(T.jaccard + " : " + item.edge.jaccard);
+        if (isEnded(item.edge)) extra.push(T.ended + " " + item.edge.end);
         if (extra.length) li.appendChild(el("span", "cmq-role", " — " + extra.join(", ")));
         if (item.edge.src.length) {
           li.appendChild(el("div", "cmq-src", T.source + " : " + sourceTitles(item.edge.src).join(" · ")));
@@ -208,8 +332,9 @@
     panel.appendChild(list);
     panel.appendChild(el("h3", null, T.sources));
     var sources = el("ul", "cmq-sources");
-    sourceTitles(n.src).forEach(function (title) { sources.appendChild(el("li", null, title)); });
+    n.src.forEach(function (i) { sources.appendChild(sourceItem(DATA.sources[i])); });
     panel.appendChild(sources);
+    document.getElementById("cmq-aside").scrollTop = 0;
   }
 
   function select(id) {
@@ -218,6 +343,12 @@
       highlight(null);
       showDetails(null);
       return;
+    }
+    if (campusOnly) {
+      // Open the campus (or the found member) and its neighbours.
+      var ids = [id].concat(neighbours[id]);
+      ids.forEach(function (j) { opened.add(j); });
+      if (reveal(ids)) applyFilters();
     }
     if (!visibleIds.has(id)) return;
     network.selectNodes([id]);
@@ -242,7 +373,11 @@
 
   // -- search by name -------------------------------------------------------------------------
 
-  var searchIndex = DATA.nodes.map(function (n) { return normalise(n.label + " " + (n.other || "")); });
+  // Names, other names (short names), identifiers (UAI, SIREN, acronym…) and towns.
+  var searchIndex = DATA.nodes.map(function (n) {
+    var ids = n.ids.map(function (p) { return p[1]; }).join(" ");
+    return normalise([n.label, n.other || "", ids, (n.towns || []).join(" ")].join(" | "));
+  });
 
   function search(query) {
     var results = document.getElementById("cmq-results");
@@ -254,7 +389,7 @@
     }
     var found = [];
     searchIndex.forEach(function (text, i) {
-      if (visibleIds.has(i) && text.indexOf(q) >= 0) found.push(i);
+      if ((campusOnly || visibleIds.has(i)) && text.indexOf(q) >= 0) found.push(i);
     });
     highlight(found);
     found.slice(0, 30).forEach(function (i) {
@@ -328,10 +463,111 @@
   regionSelect.addEventListener("change", function () { regionFilter = regionSelect.value; applyFilters(); });
 
   var sourceList = document.getElementById("cmq-source-list");
-  DATA.sources.forEach(function (s) {
-    var li = el("li", null, s.title);
-    sourceList.appendChild(li);
+  DATA.sources.forEach(function (s) { sourceList.appendChild(sourceItem(s)); });
+
+  // -- time: what had ended (or not begun) at the chosen date is drawn dashed --------------------
+
+  // Only what changes state is updated: a national map has thousands of items.
+  function applyDate() {
+    var ended = 0;
+    var nodeUpdates = [];
+    DATA.nodes.forEach(function (n, i) {
+      var off = isEnded(n);
+      if (off) ended++;
+      if (off !== nodeEnded[i]) {
+        nodeEnded[i] = off;
+        nodeUpdates.push({ id: i, shapeProperties: { borderDashes: off ? [4, 3] : false }, borderWidth: off ? 2 : 1 });
+      }
+    });
+    var edgeUpdates = [];
+    DATA.edges.forEach(function (e, i) {
+      var off = isEnded(e);
+      if (off) ended++;
+      if (off !== edgeEnded[i]) { edgeEnded[i] = off; edgeUpdates.push({ id: i, dashes: off ? [6, 4] : false }); }
+    });
+    // Items not on the map yet take their dashes when they enter it (see reveal).
+    nodeUpdates = nodeUpdates.filter(function (u) { return present.has(u.id); });
+    edgeUpdates = edgeUpdates.filter(function (u) { return edgePresent.has(u.id); });
+    if (nodeUpdates.length) nodes.update(nodeUpdates);
+    if (edgeUpdates.length) edges.update(edgeUpdates);
+    document.getElementById("cmq-ended").textContent = T.endedCount.replace("{n}", ended);
+    return ended;
+  }
+  var asOfInput = document.getElementById("cmq-asof");
+  asOfInput.value = asOf;
+  asOfInput.addEventListener("change", function () {
+    if (asOfInput.value) { asOf = asOfInput.value; applyDate(); }
   });
+
+  // -- shared partners: a minimum number of shared partners ------------------------------------
+
+  if (DATA.campusOnly === true) {
+    document.getElementById("cmq-campus-only-box").hidden = false;
+    var onlyBox = document.getElementById("cmq-campus-only");
+    onlyBox.checked = true;
+    onlyBox.addEventListener("change", function () {
+      campusOnly = onlyBox.checked;
+      opened.clear();
+      if (campusOnly) conceal(nodeItems.filter(function (n) { return isHidden(n.id); }).map(function (n) { return n.id; }));
+      else reveal(nodeItems.map(function (n) { return n.id; }));
+      applyFilters();
+    });
+  }
+
+  var maxWeight = DATA.edges.reduce(function (m, e) { return Math.max(m, e.weight || 1); }, 1);
+  if (DATA.kind === "shared-partners") {
+    document.getElementById("cmq-shared-box").hidden = false;
+    var slider = document.getElementById("cmq-min-shared");
+    slider.max = String(maxWeight);
+    slider.addEventListener("input", function () {
+      minShared = Number(slider.value);
+      document.getElementById("cmq-min-shared-value").textContent = slider.value;
+      applyFilters();
+    });
+  }
+  function listInto(boxId, listId, items, show) {
+    if (!items.length) return;
+    document.getElementById(boxId).hidden = false;
+    var list = document.getElementById(listId);
+    items.forEach(function (item) { list.appendChild(el("li", null, show(item))); });
+  }
+  listInto("cmq-hubs-box", "cmq-hubs", DATA.hubs || [], function (h) { return h.label + " (" + h.campuses + " campus)"; });
+  listInto("cmq-unplaced-box", "cmq-unplaced", DATA.unplaced || [], function (u) { return u; });
+  if ((DATA.unplaced || []).length) document.getElementById("cmq-unplaced-count").textContent = String(DATA.unplaced.length);
+
+  // -- zoom buttons and the table alternative ---------------------------------------------------
+
+  document.getElementById("cmq-zoom-in").addEventListener("click", function () {
+    network.moveTo({ scale: network.getScale() * 1.4 });
+  });
+  document.getElementById("cmq-zoom-out").addEventListener("click", function () {
+    network.moveTo({ scale: network.getScale() / 1.4 });
+  });
+  document.getElementById("cmq-fit").addEventListener("click", function () { network.fit({ animation: false }); });
+
+  var tbody = document.querySelector("#cmq-table tbody");
+  var degree = DATA.nodes.map(function () { return 0; });
+  DATA.edges.forEach(function (e) { degree[e.from]++; degree[e.to]++; });
+  DATA.nodes.forEach(function (n, i) {
+    var tr = el("tr");
+    var td = el("td");
+    var b = el("button", "cmq-link", n.label);
+    b.type = "button";
+    b.addEventListener("click", function () { select(i); document.getElementById("cmq-details").focus(); });
+    td.appendChild(b);
+    tr.appendChild(td);
+    tr.appendChild(el("td", null, n.kinds.map(function (k) { return DATA.kinds[k].label; }).join(", ")));
+    tr.appendChild(el("td", null, (n.towns || []).join(", ")));
+    tr.appendChild(el("td", null, String(degree[i])));
+    tbody.appendChild(tr);
+  });
+  document.getElementById("cmq-details").setAttribute("tabindex", "-1");
+
+  if (DATA.empty) {
+    var empty = document.getElementById("cmq-empty");
+    empty.textContent = DATA.empty;
+    empty.hidden = false;
+  }
 
   // -- ready ----------------------------------------------------------------------------------
 
@@ -345,11 +581,20 @@
     drawnAt: null,
     search: search,
     select: select,
-    highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; }
+    highlightedCount: function () { return highlighted === null ? nodesView.length : highlighted.size; },
+    setDate: function (d) { asOf = d; asOfInput.value = d; return applyDate(); },
+    setMinShared: function (m) { minShared = m; applyFilters(); return edgesView.length; },
+    campusOnly: function () { return campusOnly; }
   };
   window.cmqMap = state;
   applyFilters();
+  applyDate();
   showDetails(null);
+  if (DATA.nodes.length === 0) {
+    state.drawnAt = performance.now();
+    state.ready = true;
+    document.body.setAttribute("data-ready", "true");
+  }
   network.once("afterDrawing", function () {
     state.drawnAt = performance.now();
     state.ready = true;
