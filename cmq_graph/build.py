@@ -117,8 +117,14 @@ def _check(
     # The shapes join the graph only now: while it holds nothing but the data graphs, the checks
     # read the union of all graphs, which Oxigraph answers 2-3x faster than a list of graphs.
     store.bulk_extend(shapes)
-    with _stage(report, "describe", say):
-        describe_build(store)  # super-types and VoID for publication (cmq_graph.web.void)
+
+
+def _finish(store: ox.Store, report: BuildReport, say: Say, *, describe: bool) -> None:
+    """What a checked graph gets before it is counted: the publication's entailments and VoID
+    (builds only: ``validate`` does not publish), then the union, which must include them."""
+    if describe:
+        with _stage(report, "describe", say):
+            describe_build(store)  # super-types and VoID for publication (cmq_graph.web.void)
     with _stage(report, "union", say):
         report.quads = materialise_union(store)
     with _stage(report, "count", say):
@@ -155,6 +161,7 @@ def build(
             store = ox.Store(str(generation))
             try:
                 _check(store, ontology, mapper, report, validate, say)
+                _finish(store, report, say, describe=True)
             finally:
                 del store
             activate(store_root, generation)
@@ -183,4 +190,5 @@ def prepare(
 
     store = _load(report, mapper, say, load)
     _check(store, ontology, mapper, report, validate, say)
+    _finish(store, report, say, describe=False)
     return ontology, mapper.out, report
