@@ -1,7 +1,7 @@
 """The SPARQL endpoint under bounded concurrent load on 127.0.0.1, beside other servers of the same data.
 
 Servers (each on the same store, started and stopped here):
-  cmq       ``cmq-graph serve`` (Starlette/uvicorn, queries in killable worker processes)
+  cmq       ``cmq-graph serve`` (Granian + Starlette, queries in killable worker processes)
   oxigraph  ``oxigraph serve-read-only --union-default-graph`` (the ``oxigraph`` PyPI package)
   virtuoso  Virtuoso's ``/sparql``, loaded with ``cmq-graph publish`` (``benchmarks/virtuoso_engine.py``)
 
