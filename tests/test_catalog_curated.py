@@ -1,5 +1,9 @@
 # ruff: noqa: E501
-"""Every catalogue question on the curated graph: exact rows, worked out from ``data/*.csv``.
+"""Every catalogue question on the curated Normandy slice: exact rows, worked out from its tables.
+
+The slice (``tests/fixtures/normandie/``) is the curated data as it stood before the national
+campuses joined, on official territory codes: small enough for answers read by hand. The
+national data is checked against its own tables in ``tests/test_national.py``.
 
 Expectations come from reading the tables (by hand, or by a few lines of Python over the CSV
 files where the answer is a plain selection of rows), never from the queries' own output, so a
@@ -10,18 +14,31 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from cmq_graph import api, catalog, paths
+from cmq_graph.build import build
 from cmq_graph.namespaces import compact
 from cmq_graph.store import EmbeddedStore
 
 ORG = "http://www.w3.org/ns/org#"
+DATA_DIR = Path(__file__).parent / "fixtures" / "normandie"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """The Normandy slice's graph (this module's ``store``, in place of the national one)."""
+    root = tmp_path_factory.mktemp("normandie")
+    build(DATA_DIR, paths.ONTOLOGY_DIR, root, say=lambda _m: None)
+    with EmbeddedStore.open(root, in_memory=True) as opened:
+        yield opened
 
 
 def table(name: str) -> list[dict[str, str]]:
-    with open(paths.DATA_DIR / f"{name}.csv", encoding="utf-8", newline="") as f:
+    with open(DATA_DIR / f"{name}.csv", encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -435,7 +452,7 @@ def test_sources(store: EmbeddedStore) -> None:
     for t in TABLES:
         if not t.sourced:
             continue
-        for r in table(t.name) if (paths.DATA_DIR / t.file).exists() else []:
+        for r in table(t.name) if (DATA_DIR / t.file).exists() else []:
             subjects[r["source"]].add(f"{t.path}/{r['id']}")
             if t.geometry and r.get("latitude"):
                 subjects[r["source"]].add(f"{t.path}/{r['id']}#geometry")
