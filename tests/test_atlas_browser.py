@@ -447,11 +447,15 @@ def test_national_overview_opens_on_campuses_and_a_click_opens_members(
         opened = p.evaluate(visible)
         degree = p.evaluate("cmqMap.network.getConnectedNodes(0).length")
         assert opened == 30 + degree and degree > 0
+        # Only the opened campus's links are drawn, not its members' links to every other campus.
+        assert p.evaluate("cmqMap.edges.length") == degree
         assert p.locator("#cmq-details h2").count() == 1
         # Unticking the box shows everything.
         p.uncheck("#cmq-campus-only")
         total = p.evaluate("JSON.parse(document.getElementById('cmq-data').textContent).nodes.length")
         assert p.evaluate(visible) == p.evaluate("cmqMap.nodes.length") == total
+        edges_total = p.evaluate("JSON.parse(document.getElementById('cmq-data').textContent).edges.length")
+        assert p.evaluate("cmqMap.edges.length") == edges_total
         assert p.text_content("#cmq-counts").startswith(f"{total} éléments")
         # Ticking it again closes every member.
         p.check("#cmq-campus-only")

@@ -566,9 +566,11 @@
     }), 1);
     var due = list.filter(function (c) { return expired(c) || expiring(c); })
       .sort(function (a, b) { return a.end < b.end ? -1 : a.end > b.end ? 1 : 0; });
-    table("t-expiring", ["Campus", "Fin du label", "État"], due.map(function (c) {
+    var dueRows = due.slice(0, 100).map(function (c) {
       return [campusButton(c), c.end, expired(c) ? "échu, sans renouvellement connu" : "échéance dans les 12 mois"];
-    }));
+    });
+    if (due.length > 100) dueRows.push(["… et " + (due.length - 100) + " autres (voir la liste des campus)", "", ""]);
+    table("t-expiring", ["Campus", "Fin du label", "État"], dueRows);
     var missing = document.getElementById("t-missing");
     missing.replaceChildren();
     var gaps = [
@@ -590,9 +592,23 @@
     }
   }
 
+  // The list shows TABLE_ROWS campuses at a time ("show more"): 2,000 rows of buttons cost a
+  // quarter of a second at each filter.
+  var TABLE_ROWS = 250;
+  var tableLimit = TABLE_ROWS;
   function campusTable(list) {
+    var more = document.getElementById("t-more");
+    if (more) more.remove();
+    if (list.length > tableLimit) {
+      more = el("button", "link", "Afficher " + Math.min(TABLE_ROWS, list.length - tableLimit) + " campus de plus (" +
+        (list.length - tableLimit) + " non affichés)");
+      more.type = "button";
+      more.id = "t-more";
+      more.addEventListener("click", function () { tableLimit += TABLE_ROWS; campusTable(last.list); });
+      document.getElementById("t-campuses").after(more);
+    }
     table("t-campuses", ["Campus", "Région", "Académie", "Filières ou secteurs", "1re labellisation", "Fin du label", "Mention"],
-      list.map(function (c) {
+      list.slice(0, tableLimit).map(function (c) {
         return [campusButton(c), c.regionCode ? regionName(c.regionCode) : "lieu inconnu",
           c.academies.filter(function (a) { return !D.academies[a].end; }).map(function (a) { return D.academies[a].label; }).join(", "),
           themes(c).join(", "), c.first, c.end ? c.end + (expired(c) ? " (échu)" : "") : "",
@@ -636,6 +652,7 @@
     showArea(list, byArea);
     showFiche();
     indicators(list);
+    tableLimit = TABLE_ROWS;
     campusTable(list);
     var placed = list.filter(function (c) { return anchorOf(c); }).length;
     document.getElementById("counts").textContent = list.length + " campus affichés sur " + D.campuses.length +

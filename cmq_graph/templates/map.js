@@ -161,25 +161,31 @@
     else out.dashes = ended ? [6, 4] : false;
     return out;
   }
-  function reveal(ids) {
+  // In the campus-only view, a link shows when one of its ends was opened by a click: opening a
+  // campus draws its members and their links to it, not every national partner's 200 links.
+  var full = new Set();
+  function edgeShown(e) {
+    return present.has(e.from) && present.has(e.to) && (!campusOnly || full.has(e.from) || full.has(e.to));
+  }
+  function reveal(ids, opener) {
     var addNodes = [];
     ids.forEach(function (j) {
       if (!present.has(j)) { present.add(j); addNodes.push(withDate(nodeItems[j], nodeEnded[j], true)); }
     });
-    if (!addNodes.length) return false;
+    if (opener !== undefined) full.add(opener);
     var addEdges = [];
-    addNodes.forEach(function (n) {
-      edgesOf[n.id].forEach(function (k) {
-        var e = edgeItems[k];
-        if (!edgePresent.has(k) && present.has(e.from) && present.has(e.to)) {
-          edgePresent.add(k);
-          addEdges.push(withDate(e, edgeEnded[k], false));
-        }
-      });
+    var candidates = opener !== undefined ? edgesOf[opener].slice() : [];
+    addNodes.forEach(function (n) { candidates = candidates.concat(edgesOf[n.id]); });
+    candidates.forEach(function (k) {
+      var e = edgeItems[k];
+      if (!edgePresent.has(k) && edgeShown(e)) {
+        edgePresent.add(k);
+        addEdges.push(withDate(e, edgeEnded[k], false));
+      }
     });
-    nodes.add(addNodes);
+    if (addNodes.length) nodes.add(addNodes);
     if (addEdges.length) edges.add(addEdges);
-    return true;
+    return addNodes.length + addEdges.length > 0;
   }
   function conceal(ids) {
     var gone = ids.filter(function (j) { return present.has(j); });
@@ -348,7 +354,7 @@
       // Open the campus (or the found member) and its neighbours.
       var ids = [id].concat(neighbours[id]);
       ids.forEach(function (j) { opened.add(j); });
-      if (reveal(ids)) applyFilters();
+      if (reveal(ids, id)) applyFilters();
     }
     if (!visibleIds.has(id)) return;
     network.selectNodes([id]);
@@ -508,8 +514,14 @@
     onlyBox.addEventListener("change", function () {
       campusOnly = onlyBox.checked;
       opened.clear();
+      full.clear();
       if (campusOnly) conceal(nodeItems.filter(function (n) { return isHidden(n.id); }).map(function (n) { return n.id; }));
-      else reveal(nodeItems.map(function (n) { return n.id; }));
+      else {
+        reveal(nodeItems.map(function (n) { return n.id; }));
+        var missing = edgeItems.filter(function (e) { return !edgePresent.has(e.id); });
+        missing.forEach(function (e) { edgePresent.add(e.id); });
+        if (missing.length) edges.add(missing.map(function (e) { return withDate(e, edgeEnded[e.id], false); }));
+      }
       applyFilters();
     });
   }
