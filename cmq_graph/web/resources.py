@@ -92,7 +92,7 @@ _SOURCES = """
 SELECT ?g ?title ?publisher ?issued ?url WHERE {
   VALUES ?g { %s }
   OPTIONAL { ?g dcterms:title ?title }
-  OPTIONAL { ?g dcterms:publisher ?publisher }
+  OPTIONAL { ?g dcterms:publisher/foaf:name ?publisher }
   OPTIONAL { ?g dcterms:issued ?issued }
   OPTIONAL { ?g schema:url ?url }
 }
