@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/cmq-graph map overview -o $(MAPS)/carte-ensemble.html --png
 	$(BIN)/cmq-graph map governance -o $(MAPS)/carte-gouvernance.html
 	$(BIN)/cmq-graph map shared-partners -o $(MAPS)/carte-partenaires-partages.html
+	$(BIN)/cmq-graph map atlas -o $(MAPS)/atlas.html
 	@echo "Cartes (s'ouvrent hors ligne dans un navigateur) : $(abspath $(MAPS))/"
 	@echo "Point d'accès SPARQL et page de requêtes : make serve (PORT=$(PORT))"
 

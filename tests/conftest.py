@@ -37,3 +37,20 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def store(store_root: Path) -> EmbeddedStore:
     return EmbeddedStore.open(store_root, in_memory=True)
+
+
+# The curated data as it stood before the national campuses joined (on official territory codes):
+# the slice whose answers the catalogue and map tests work out by hand.
+NORMANDY_DATA = Path(__file__).parent / "fixtures" / "normandie"
+
+
+@pytest.fixture(scope="session")
+def normandy_store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("normandie")
+    build(NORMANDY_DATA, paths.ONTOLOGY_DIR, root, say=lambda _m: None)
+    return root
+
+
+@pytest.fixture(scope="session")
+def normandy_store(normandy_store_root: Path) -> EmbeddedStore:
+    return EmbeddedStore.open(normandy_store_root, in_memory=True)

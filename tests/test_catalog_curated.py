@@ -14,27 +14,22 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from conftest import NORMANDY_DATA
 
 from cmq_graph import api, catalog, paths
-from cmq_graph.build import build
 from cmq_graph.namespaces import compact
 from cmq_graph.store import EmbeddedStore
 
 ORG = "http://www.w3.org/ns/org#"
-DATA_DIR = Path(__file__).parent / "fixtures" / "normandie"
+DATA_DIR = NORMANDY_DATA
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+def store(normandy_store: EmbeddedStore) -> EmbeddedStore:
     """The Normandy slice's graph (this module's ``store``, in place of the national one)."""
-    root = tmp_path_factory.mktemp("normandie")
-    build(DATA_DIR, paths.ONTOLOGY_DIR, root, say=lambda _m: None)
-    with EmbeddedStore.open(root, in_memory=True) as opened:
-        yield opened
+    return normandy_store
 
 
 def table(name: str) -> list[dict[str, str]]:
