@@ -233,9 +233,11 @@ def test_hostile_labels_are_text_and_run_nothing(overview: Opened) -> None:
 
 
 def _hover(page, label: str) -> None:
-    """Move the mouse onto the node called ``label``."""
+    """Move the mouse onto the node called ``label``, first brought into view (as a user pans to
+    it: after a search the view is where the last found node was)."""
     position = page.evaluate(
         """(label) => { const id = cmqMap.nodes.get().find(n => n.label === label).id;
+                        cmqMap.network.focus(id, { animation: false });
                         return cmqMap.network.canvasToDOM(cmqMap.network.getPositions([id])[id]); }""",
         label,
     )
