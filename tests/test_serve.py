@@ -27,7 +27,7 @@ from serve_helpers import Served, cmdline, cpu_seconds, descendants, serve, tree
 from cmq_graph import paths
 from cmq_graph.build import build
 from cmq_graph.namespaces import PREFIXES
-from cmq_graph.store import EmbeddedStore, activate, write_generation
+from cmq_graph.store import EmbeddedStore, activate, materialise_union, write_generation
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 CAMPUSES = "SELECT ?c ?l WHERE { ?c a cmq:Campus ; rdfs:label ?l } ORDER BY ?c ?l"
@@ -82,9 +82,15 @@ def rows_json(body: bytes) -> list[tuple[str, ...]]:
     return [tuple(str(s[n]) for n in names) for s in parsed]
 
 
+def embedded_answer(embedded: EmbeddedStore, query: str):
+    """The embedded store's own answer: its default graph is the build's materialised union
+    (each triple once), or Oxigraph's union where a store has none."""
+    return embedded.oxigraph.query(query, use_default_graph_as_union=not embedded.union_materialised,
+                                   prefixes=PREFIXES)
+
+
 def expected_rows(embedded: EmbeddedStore, query: str) -> list[tuple[str, ...]]:
-    result = embedded.oxigraph.query(query, use_default_graph_as_union=True,
-                                     prefixes=PREFIXES)
+    result = embedded_answer(embedded, query)
     names = [v.value for v in result.variables]
     return [tuple(str(s[n]) for n in names) for s in result]
 
@@ -105,6 +111,9 @@ def test_default_graph_is_the_union_of_the_sources_as_embedded(served, embedded)
     status, _h, body = get(served, COUNT)
     assert status == 200
     assert rows_json(body) == expected_rows(embedded, COUNT)
+    # ... and that is the union of the sources' named graphs, each triple once.
+    distinct = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+    assert rows_json(body) == [tuple(str(s["n"]) for s in embedded.oxigraph.query(distinct))]
 
 
 def test_default_graph_uri_and_named_graph_uri_choose_the_dataset(served, embedded):
@@ -181,7 +190,7 @@ CONSTRUCT = "CONSTRUCT { ?c ?p ?o } WHERE { ?c a cmq:Campus ; ?p ?o }"
 
 
 def expected_graph(embedded: EmbeddedStore, query: str) -> rdflib.Graph:
-    answer = embedded.oxigraph.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+    answer = embedded_answer(embedded, query)
     return rdflib.Graph().parse(data=answer.serialize(format=ox.RdfFormat.N_TRIPLES), format="nt")
 
 
@@ -361,7 +370,12 @@ def test_a_new_build_is_served_without_restart(tmp_path):
         extra = ox.Quad(ox.NamedNode("https://w3id.org/cmq/id/test/new"), ox.NamedNode(
             "http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("nouvelle version"),
             ox.NamedNode("https://w3id.org/cmq/graph/test"))
-        activate(root, write_generation(root, [*quads, extra]))
+        generation = write_generation(root, [*quads, extra])
+        made = ox.Store(str(generation))  # as a build makes it: the union in the default graph
+        materialise_union(made)
+        made.flush()
+        del made
+        activate(root, generation)
         for _ in range(2):  # each worker reopens the live generation
             status, _h, body = get(s, COUNT)
             assert status == 200

@@ -5,6 +5,7 @@ format negotiation."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from cmq_graph.store import EmbeddedStore
 from cmq_graph.web import protocol
 from cmq_graph.web.pool import QueryPool
 from cmq_graph.web.server import PoolStore, Settings
-from cmq_graph.web.worker import CappedLines
+from cmq_graph.web.worker import CappedLines, Job
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +124,35 @@ def test_a_materialised_union_is_read_as_the_default_graph(tmp_path):
             asyncio.run_coroutine_threadsafe(pool.close(), loop).result()
             loop.call_soon_threadsafe(loop.stop)
             thread.join(5)
+
+
+class _NonBlockingLoop(asyncio.SelectorEventLoop):
+    """An event loop that leaves a watched descriptor non-blocking, as Granian's loop does."""
+
+    def add_reader(self, fd, callback, *args):  # type: ignore[no-untyped-def, override]
+        os.set_blocking(fd, False)
+        return super().add_reader(fd, callback, *args)
+
+
+def test_an_answer_larger_than_the_pipe_arrives_on_a_non_blocking_descriptor(store_root):
+    """A worker's answer comes in pieces when the loop has made the pipe non-blocking: the pool
+    waits for all of it (a whole-message read failed there with BlockingIOError)."""
+    loop = _NonBlockingLoop()
+    pool = QueryPool(store_root, PREFIXES, size=1)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(pool.start(), loop).result()
+    try:
+        store = PoolStore(pool, loop, Settings(root=store_root))
+        everything = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+        answer = asyncio.run_coroutine_threadsafe(
+            pool.run(Job(everything, lines_only=True), 60), loop).result()
+        assert answer.status == 200, answer.error
+        assert len(answer.body) > 1024 * 1024  # far more than a pipe holds at once
+        with EmbeddedStore.open(store_root) as embedded:
+            assert len(store.query(everything).graph) == len(embedded.query(everything).graph)
+        assert pool.restarts == 0
+    finally:
+        asyncio.run_coroutine_threadsafe(pool.close(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
+import pickle
 import signal
+import struct
 import time
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
@@ -59,6 +61,46 @@ class _Slot:
         self.start()
 
 
+class _Message:
+    """One answer read from a worker's pipe as it arrives, without blocking the event loop.
+
+    ``Connection.recv`` reads a whole message and fails with BlockingIOError on a descriptor the
+    event loop has made non-blocking as soon as the answer is larger than what the pipe holds;
+    this reads the same framing (``multiprocessing.connection``: a signed 32-bit big-endian
+    length, or -1 and a 64-bit length, then the pickle) in as many pieces as it comes in.
+    """
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.size: int | None = None
+        self.start = 0
+
+    def read(self, fd: int) -> Answer | None:
+        """Read what the pipe holds; the Answer once the message is whole, else None."""
+        try:
+            chunk = os.read(fd, max(65536, (self.size or 0) + self.start - len(self.buf)))
+        except BlockingIOError:
+            return None
+        if not chunk:
+            raise EOFError("the worker closed its pipe")
+        self.buf += chunk
+        if self.size is None:
+            if len(self.buf) < 4:
+                return None
+            (size,) = struct.unpack("!i", self.buf[:4])
+            if size == -1:
+                if len(self.buf) < 12:
+                    return None
+                (size,) = struct.unpack("!Q", self.buf[4:12])
+                self.start = 12
+            else:
+                self.start = 4
+            self.size = size
+        if len(self.buf) < self.start + self.size:
+            return None
+        return pickle.loads(memoryview(self.buf)[self.start:self.start + self.size])
+
+
 class QueryPool:
     """``size`` workers over the store at ``root``; ``run`` is awaited on the server's loop."""
 
@@ -101,17 +143,26 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Answer] = loop.create_future()
         fd = slot.conn.fileno()
+        message = _Message()
 
         def ready() -> None:
-            loop.remove_reader(fd)
             if done.done():
+                loop.remove_reader(fd)
                 return
             try:
-                done.set_result(slot.conn.recv())
+                answer = message.read(fd)
             except (EOFError, OSError) as exc:
+                loop.remove_reader(fd)
                 done.set_exception(exc)
+                return
+            if answer is not None:
+                loop.remove_reader(fd)
+                done.set_result(answer)
 
         try:
+            # The event loop may have left the descriptor non-blocking (Granian's loop does, in
+            # add_reader): the job is sent whole to the idle worker, which is waiting for it.
+            os.set_blocking(fd, True)
             slot.conn.send(job)
         except OSError:
             self._restart(slot)
