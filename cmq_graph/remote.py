@@ -609,6 +609,22 @@ def _read_body(raw: http.client.HTTPResponse, deadline: float) -> bytes:
         chunks.append(chunk)
 
 
+# http.client refuses a response of more than 100 header lines (a guard against a header flood).
+# Virtuoso answers a query with one header per graph of its dataset (``X-SPARQL-default-graph``,
+# ``X-SPARQL-named-graph``, echoing each ``default-graph-uri``/``named-graph-uri``), so a
+# publication of a few hundred source graphs gets a few hundred headers. The guard is raised to
+# that many plus this margin before each query (never lowered); Python 3.11 has no per-connection
+# setting for it, only this module value, read at each response.
+RESPONSE_HEADER_MARGIN = 100
+
+
+def _allow_response_headers(graphs: int) -> None:
+    """Let a response carry one header per graph sent plus the usual few (see above)."""
+    needed = graphs + RESPONSE_HEADER_MARGIN
+    if getattr(http.client, "_MAXHEADERS", needed) < needed:
+        http.client._MAXHEADERS = needed  # type: ignore[attr-defined]
+
+
 class _Transient(Exception):
     """A failure worth retrying; ``error`` is what to raise if the retries run out."""
 
@@ -853,6 +869,7 @@ class RemoteStore:
         for graph in graphs or ():
             wrapper.addNamedGraph(graph)
             size += len(urllib.parse.quote_plus(graph)) + 20
+        _allow_response_headers(len(default or graphs or ()) + len(graphs or ()))
         long = size > GET_LIMIT
         wrapper.setMethod(POST if long else GET)
         wrapper.setRequestMethod(URLENCODED if long else POSTDIRECTLY)
