@@ -346,9 +346,21 @@ def test_bound_parameters_agree(published: str, remote: RemoteStore, oracle: Emb
 # (:func:`catalog.canonical`).
 
 
+# Virtuoso 7.2 answers `coverage` wrongly on the national data: for a count that several sources
+# state (cmq-2013-premier-appel, in 8 graphs), the OPTIONAL figures read in each source's graph come
+# back unbound and the per-count sub-selects join with other rows (undated 0 or 21 for 22). Oxigraph
+# gives the rows the tables state (tests/test_coverage.py, tests/test_catalog_curated.py). Known and
+# kept visible: test_coverage_on_virtuoso_is_known_wrong fails the day Virtuoso agrees.
+VIRTUOSO_WRONG = {"coverage"}
+
+
 def test_catalogue_gives_the_same_answers(published: str, remote: RemoteStore, oracle: EmbeddedStore) -> None:
     """Every catalogue query that runs on its defaults: Oxigraph and Virtuoso as each other's oracle."""
-    queries = {n: q for n, q in catalog.catalogue().items() if not any(p.required for p in q.params)}
+    queries = {
+        n: q
+        for n, q in catalog.catalogue().items()
+        if not any(p.required for p in q.params) and n not in VIRTUOSO_WRONG
+    }
     assert queries, "the catalogue is empty"
     different, broken = {}, {}
     for name, query in sorted(queries.items()):
@@ -362,6 +374,14 @@ def test_catalogue_gives_the_same_answers(published: str, remote: RemoteStore, o
             different[name] = (here, there)
     assert broken == {}
     assert different == {}
+
+
+@pytest.mark.xfail(strict=True, reason="Virtuoso 7.2 mixes the per-graph OPTIONALs of coverage")
+def test_coverage_on_virtuoso_is_known_wrong(
+    published: str, remote: RemoteStore, oracle: EmbeddedStore
+) -> None:
+    query = catalog.catalogue()["coverage"]
+    assert catalog.comparable(catalog.run(remote, query)) == catalog.comparable(catalog.run(oracle, query))
 
 
 def test_unexpected_error_and_broken_progress_output(
