@@ -100,3 +100,11 @@ def set_semantics_oracle(local: EmbeddedStore) -> EmbeddedStore:
     mem.bulk_extend(quads)
     mem.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
     return EmbeddedStore(_DefaultGraphIsTheSet(mem))  # type: ignore[arg-type]
+
+
+# Virtuoso 7.2 answers `coverage` wrongly on the national data: for a count that several sources
+# state (cmq-2013-premier-appel, in 8 graphs), the OPTIONAL figures read in each source's graph come
+# back unbound and the per-count sub-selects join with other rows (undated 0 or 21 for 22). Oxigraph
+# gives the rows the tables state (tests/test_coverage.py, tests/test_catalog_curated.py). Known and
+# kept visible: test_coverage_on_virtuoso_is_known_wrong fails the day Virtuoso agrees.
+VIRTUOSO_WRONG = {"coverage"}

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest_virtuoso import (  # noqa: F401
+    VIRTUOSO_WRONG,
     dba,
     publisher,
     remote,
@@ -346,12 +347,6 @@ def test_bound_parameters_agree(published: str, remote: RemoteStore, oracle: Emb
 # (:func:`catalog.canonical`).
 
 
-# Virtuoso 7.2 answers `coverage` wrongly on the national data: for a count that several sources
-# state (cmq-2013-premier-appel, in 8 graphs), the OPTIONAL figures read in each source's graph come
-# back unbound and the per-count sub-selects join with other rows (undated 0 or 21 for 22). Oxigraph
-# gives the rows the tables state (tests/test_coverage.py, tests/test_catalog_curated.py). Known and
-# kept visible: test_coverage_on_virtuoso_is_known_wrong fails the day Virtuoso agrees.
-VIRTUOSO_WRONG = {"coverage"}
 
 
 def test_catalogue_gives_the_same_answers(published: str, remote: RemoteStore, oracle: EmbeddedStore) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import require_program
-from conftest_virtuoso import create_account, set_semantics_oracle
+from conftest_virtuoso import VIRTUOSO_WRONG, create_account, set_semantics_oracle
 from fake_endpoint import FailingProxy, Received
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -145,7 +145,11 @@ def assert_published(server: Server, local: EmbeddedStore) -> None:
 
     oracle = set_semantics_oracle(local)
     reader = RemoteStore(server.v.sparql, timeout=120, retries=1)
-    runnable = [q for _, q in sorted(catalog.catalogue().items()) if not any(p.required for p in q.params)]
+    runnable = [
+        q
+        for name, q in sorted(catalog.catalogue().items())
+        if not any(p.required for p in q.params) and name not in VIRTUOSO_WRONG
+    ]
     for query in runnable[:QUERIES]:
         here = catalog.comparable(catalog.run(oracle, query))
         assert catalog.comparable(catalog.run(reader, query)) == here, query.name
