@@ -15,9 +15,9 @@ import csv
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.namespace import FOAF, RDF, SKOS, XSD
 
-from cmq_graph.mapping import DATE
+from cmq_graph.mapping import DATE, agent_slug
 from cmq_graph.namespaces import (
     GEO,
     META_GRAPH,
@@ -108,6 +108,11 @@ def _map_row(
                 obj = URIRef(value) if col.kind == "iri" or value.startswith("http") else Literal(value)
             elif col.kind == "enum":
                 obj = Literal(value)
+            elif col.kind == "agent":
+                # A named agent (a source's publisher), as cmq_graph.mapping.map_agent makes it.
+                obj = URIRef(entity_iri("agent", agent_slug(value)))
+                graph.add((obj, RDF.type, FOAF.Agent))
+                graph.add((obj, FOAF.name, Literal(value)))
             elif col.kind == "ref":
                 target = next(t for t in col.targets if value in ids.get(t, ()))
                 obj = URIRef(entity_iri(paths[target], value))

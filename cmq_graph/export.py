@@ -7,6 +7,7 @@ and not the union the store also holds in its default graph.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable
@@ -46,10 +47,13 @@ def export_file(store: EmbeddedStore, fmt: str, path: Path) -> None:
     renamed over ``path``. A killed or failed export leaves the previous file whole (and at
     worst a ``.NAME.*.tmp`` file beside it)."""
     folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():  # refused before the export, not by the final rename after it
+        raise StoreError(f"{os.strerror(errno.EISDIR)}: {path}")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        # The user's path is named, not the temporary file's.
+        raise StoreError(f"{exc.strerror or exc}: {path}") from exc
     try:
         with os.fdopen(fd, "wb") as out:
             export(store, fmt, out)

@@ -32,6 +32,12 @@ DEFAULT_TIMEOUT = 60.0  # seconds an embedded query may run when the caller give
 STARTUP_TIMEOUT = 300.0  # seconds the worker may take to open (and copy) the store
 
 
+# The worker runs this very interpreter. On Linux exec it through /proc/self/exe (argv[0] stays
+# sys.executable, so a venv is still found): the path sys.executable names may be unreachable for
+# the current user, e.g. a venv linking into /root run as nobody by setpriv.
+_SELF_EXE: str | None = "/proc/self/exe" if os.path.exists("/proc/self/exe") else None
+
+
 class WorkerError(Exception):
     """The worker could not start or died; ``message`` says why."""
 
@@ -73,6 +79,7 @@ class QueryWorker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
         proc = subprocess.Popen(
             [sys.executable, "-m", "cmq_graph.query_worker", str(self.generation)],
+            executable=_SELF_EXE,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -532,6 +532,8 @@ def build_lock(
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root / ".build.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
     except OSError as exc:
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"Not a directory: {root}: a store is a folder") from exc
         raise StoreError(f"cannot lock the store at {root}: {exc.strerror or exc}") from exc
     try:
         deadline = time.monotonic() + wait

@@ -103,7 +103,13 @@ def _dump_files(store: EmbeddedStore, root: Path) -> list[tuple[str, str, str, s
     dumps.mkdir(parents=True, exist_ok=True)
 
     def quads() -> Iterable[ox.Quad]:
-        return (q for q in ox_store.quads_for_pattern(None, None, None, None) if q.graph_name != shapes)
+        # The sources' named graphs, not the union the build materialises in the default graph
+        # (the same triples again, without their source).
+        return (
+            q
+            for q in ox_store.quads_for_pattern(None, None, None, None)
+            if q.graph_name != shapes and q.graph_name != ox.DefaultGraph()
+        )
 
     def triples() -> Iterable[ox.Triple]:
         rows = ox_store.query(_TRIPLES)
