@@ -139,3 +139,25 @@ def union_of_sources(dataset: Dataset) -> Graph:
         if g not in skip:
             data.add((s, p, o))
     return data
+
+
+def describe(dataset: Dataset) -> int:
+    """Add what cmq-graph's build adds for publication (the entailed super-types and the VoID
+    description, :func:`cmq_graph.web.void.describe_build`) and return how many quads it added.
+
+    Computed by the same code on an Oxigraph copy of the dataset, so that both pipelines hold
+    the same graph; rdflib's own SPARQL would be slower, so this stage favours the baseline.
+    """
+    import pyoxigraph as ox
+
+    from cmq_graph.web.void import describe_build
+
+    store = ox.Store()
+    nquads = dataset.serialize(format="nquads", encoding="utf-8")
+    store.bulk_extend(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    before = set(store.quads_for_pattern(None, None, None, None))
+    describe_build(store)
+    added = [q for q in store.quads_for_pattern(None, None, None, None) if q not in before]
+    text = "".join(f"{q} .\n" for q in added)
+    dataset.parse(data=text, format="nquads")
+    return len(added)
