@@ -90,6 +90,12 @@ def _map_row(
     subject = URIRef(entity_iri(table.path, row["id"]))
     if table.rdf_type is not None:
         graph.add((subject, RDF.type, table.rdf_type))
+    for extra in table.extra_types:
+        graph.add((subject, RDF.type, extra))
+    for row_type in {c.row_type for c in table.columns if c.row_type is not None and row.get(c.name)}:
+        graph.add((subject, RDF.type, row_type))
+    for const_p, const_o in table.constants:
+        graph.add((subject, const_p, const_o))
     for col in table.columns:
         raw = row.get(col.name, "")
         if not raw:
@@ -119,10 +125,12 @@ def _map_row(
             else:  # concept
                 concept, cls = next(schemes[s][value] for s in col.targets if value in schemes.get(s, {}))
                 obj = concept
-                if cls is not None:
+                if cls is not None and col.entity_type:  # only a row's own kind types it
                     graph.add((subject, RDF.type, cls))
             if col.predicate is not None:
                 graph.add((subject, col.predicate, obj))
+            for also in col.also:
+                graph.add((subject, also, obj))
     if table.geometry and row.get("latitude"):
         geom = URIRef(str(subject) + "#geometry")
         graph.add((subject, GEO.hasGeometry, geom))
