@@ -141,7 +141,6 @@ def test_pilots_and_supporters_of_propulsions(store: EmbeddedStore) -> None:
             org("region-normandie-collectivite"),
             org("normandie-universite"),
         },
-        src("ac-rouen-105908"): {org("rectorat-caen"), org("rectorat-rouen"), org("normandie-universite")},
     }
     supporters = members_by_role(store, "propulsions", "soutien")
     assert supporters == {
