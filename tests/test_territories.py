@@ -232,9 +232,8 @@ def test_sourced_academies_reach_their_departements_and_campuses(store: Embedded
     places: dict[str, set[str]] = {}
     for campus, territory in reached:
         places.setdefault(str(campus), set()).add(str(territory).rsplit("/", 1)[1])
-    named = {
-        f"{ID}campus/{r['id']}" for r in _rows(paths.DATA_DIR / "campuses.csv") if "academie-" in r["territories"]
-    }
+    campus_rows = _rows(paths.DATA_DIR / "campuses.csv")
+    named = {f"{ID}campus/{r['id']}" for r in campus_rows if "academie-" in r["territories"]}
     through_a_departement = set()
     for campus, territories in places.items():
         for academie, departements in composition.items():
