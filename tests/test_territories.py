@@ -211,7 +211,7 @@ def test_sourced_academies_reach_their_departements_and_campuses(store: Embedded
     including campuses whose own rows name no académie at all.
     """
     composition = _academie_composition()
-    assert len(composition) >= 25  # 15 académies were added for issue 10 on top of the first 14
+    assert len(composition) >= 27  # 12 académies, then 15 more for issue 10
     pairs = api.run(
         store,
         """SELECT ?academie ?departement WHERE {
