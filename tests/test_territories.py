@@ -191,6 +191,59 @@ def test_every_campus_reaches_a_region_by_the_documented_path(store: EmbeddedSto
     assert {str(c) for c, n in rows if int(n) >= 1} == placed
 
 
+def _academie_composition() -> dict[str, set[str]]:
+    """The départements a source places in an académie (``within`` = academie-*), from the CSV."""
+    composition: dict[str, set[str]] = {}
+    for r in _rows(paths.DATA_DIR / "territories.csv"):
+        if r["kind"] == "departement":
+            for parent in filter(None, r["within"].split("|")):
+                if parent.startswith("academie-"):
+                    composition.setdefault(parent, set()).add(r["id"])
+    return composition
+
+
+def test_sourced_academies_reach_their_departements_and_campuses(store: EmbeddedStore) -> None:
+    """Issue 10: every campus reaches its académie by the documented path.
+
+    Oracle from territories.csv: the académies whose départements a source names. In the graph,
+    each reaches exactly those départements (geo:sfWithin), and every campus that reaches one of
+    them by (cmq:territory|schema:location)/geo:sfWithin* reaches the académie by the same path,
+    including campuses whose own rows name no académie at all.
+    """
+    composition = _academie_composition()
+    assert len(composition) >= 27  # 12 académies, then 15 more for issue 10
+    pairs = api.run(
+        store,
+        """SELECT ?academie ?departement WHERE {
+          ?departement a cmq:Departement ; geo:sfWithin ?academie . ?academie a cmq:Academie .
+        }""",
+    ).rows
+    graph: dict[str, set[str]] = {}
+    for academie, departement in pairs:
+        graph.setdefault(str(academie).rsplit("/", 1)[1], set()).add(str(departement).rsplit("/", 1)[1])
+    assert graph == composition
+    reached = api.run(
+        store,
+        """SELECT DISTINCT ?campus ?territory WHERE {
+          ?campus a cmq:Campus ; (cmq:territory|schema:location)/geo:sfWithin* ?territory .
+          ?territory a ?k . VALUES ?k { cmq:Departement cmq:Academie }
+        }""",
+    ).rows
+    places: dict[str, set[str]] = {}
+    for campus, territory in reached:
+        places.setdefault(str(campus), set()).add(str(territory).rsplit("/", 1)[1])
+    campus_rows = _rows(paths.DATA_DIR / "campuses.csv")
+    named = {f"{ID}campus/{r['id']}" for r in campus_rows if "academie-" in r["territories"]}
+    through_a_departement = set()
+    for campus, territories in places.items():
+        for academie, departements in composition.items():
+            if territories & departements:
+                assert academie in territories, (campus, academie)
+                if campus not in named:
+                    through_a_departement.add(campus)
+    assert through_a_departement  # the path, not the campus rows, places these in an académie
+
+
 def test_former_ids_are_renamed_to_existing_ones(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("rename_ids", SCRIPT.parent / "rename_territory_ids.py")
     assert spec and spec.loader
