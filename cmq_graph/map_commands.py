@@ -71,9 +71,15 @@ def _map(args: argparse.Namespace) -> int:
         if args.svg:
             written.append(maps.render_static(model, output.with_suffix(".svg")))
     g = model.graph
-    print(f"{model.title}: {g.number_of_nodes()} nodes, {g.number_of_edges()} links")
+    nodes, links = g.number_of_nodes(), g.number_of_edges()
+    if args.lang == "fr":  # the maps' users read French; the summary speaks the map's language
+        print(f"{model.title} : {nodes} nœuds, {links} liens")
+        wrote = "écrit"
+    else:
+        print(f"{model.title}: {nodes} nodes, {links} links")
+        wrote = "wrote"
     for path in written:
-        print(f"  wrote {path}")
+        print(f"  {wrote} {path}")
     return 0
 
 

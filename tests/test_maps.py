@@ -239,7 +239,7 @@ def test_map_command_writes_html_and_pictures(
     assert cli.main([*argv, "--store", str(fixture_store_root)]) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert out.with_suffix(".png").exists() and out.with_suffix(".svg").exists()
-    assert "Normandie : campus et membres: 5 nodes, 5 links" in capsys.readouterr().out
+    assert "Normandie : campus et membres : 5 nœuds, 5 liens" in capsys.readouterr().out
 
 
 def test_map_command_reports_an_unknown_campus(
