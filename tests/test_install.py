@@ -150,6 +150,9 @@ def test_main_commands_from_another_folder(installed: dict) -> None:
 
 
 def test_a_users_own_inputs_by_option_and_environment(installed: dict) -> None:
+    # Self-contained: under xdist this test may run on a worker where no other test built the store.
+    built = cli(installed, "build")
+    assert built.returncode == 0, built.stderr
     mine = installed["base"] / "mine"
     (mine / "queries").mkdir(parents=True)
     (mine / "queries" / "count-campuses.rq").write_text(
