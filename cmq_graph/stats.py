@@ -10,11 +10,14 @@ from .store import GraphStore
 _COUNTS = """
 SELECT (COUNT(*) AS ?quads) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }
 """
+# One row a graph: a graph titled in French and English is still one graph (its French title shown,
+# else any), so the counts are grouped before the titles are joined.
 _BY_GRAPH = """
-SELECT ?g ?title (COUNT(*) AS ?n) WHERE {
-  GRAPH ?g { ?s ?p ?o }
-  OPTIONAL { ?g dcterms:title ?title }
-} GROUP BY ?g ?title ORDER BY DESC(?n) ?g
+SELECT ?g ?n (SAMPLE(?fr) AS ?title_fr) (SAMPLE(?any) AS ?title_any) WHERE {
+  { SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g }
+  OPTIONAL { ?g dcterms:title ?fr FILTER(LANGMATCHES(LANG(?fr), "fr")) }
+  OPTIONAL { ?g dcterms:title ?any }
+} GROUP BY ?g ?n ORDER BY DESC(?n) ?g
 """
 _BY_CLASS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
@@ -50,7 +53,8 @@ class Stats:
 def stats(store: GraphStore) -> Stats:
     row = store.query(_COUNTS).rows[0]
     result = Stats(quads=int(row[0]))
-    for g, title, n in store.query(_BY_GRAPH).rows:
+    for g, n, title_fr, title_any in store.query(_BY_GRAPH).rows:
+        title = title_fr if title_fr is not None else title_any
         result.graphs.append((str(g), None if title is None else str(title), int(n)))
     for cls, n in store.query(_BY_CLASS).rows:
         result.classes.append((str(cls), int(n)))

@@ -69,3 +69,15 @@ def test_stats_show_campuses_by_region(coverage_store: EmbeddedStore) -> None:
         ("id:territory/region-28", "Normandie", 1),
     ]
     assert "Campuses by région" in format_stats(s)
+
+
+def test_stats_list_each_graph_once(coverage_store: EmbeddedStore) -> None:
+    """A graph titled in two languages (the ontology, the metadata) is one graph, counted once."""
+    from cmq_graph.stats import stats
+
+    s = stats(coverage_store)
+    names = [g for g, _title, _n in s.graphs]
+    assert len(names) == len(set(names))
+    assert sum(n for _g, _t, n in s.graphs) == s.quads
+    titles = {g: t for g, t, _n in s.graphs}
+    assert titles["https://w3id.org/cmq/def"] == "Ontologie des campus des métiers et des qualifications"
